@@ -1,0 +1,49 @@
+"""Where settings come from: arguments first, then environment variables, then defaults.
+
+An empty environment variable counts as unset.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .contract import DEFAULT_BASE_URL
+from .errors import ConfigurationError
+
+API_KEY_ENV = "FOXAPI_API_KEY"
+BASE_URL_ENV = "FOXAPI_BASE_URL"
+HOME_ENV = "KLING_STUDIO_HOME"
+
+
+def env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def resolve_api_key(api_key: str | None = None) -> str | None:
+    if api_key is not None and not api_key.strip():
+        raise ConfigurationError("api_key is empty; pass a key or leave it out")
+    return api_key.strip() if api_key else env(API_KEY_ENV)
+
+
+def resolve_base_url(base_url: str | None = None) -> str:
+    url = (base_url or env(BASE_URL_ENV) or DEFAULT_BASE_URL).strip().rstrip("/")
+    if not url.lower().startswith(("http://", "https://")):
+        raise ConfigurationError(f"base_url must start with http:// or https://; got {url!r}")
+    return url
+
+
+def default_home() -> Path:
+    """The data folder: KLING_STUDIO_HOME if set, else the platform's user data folder."""
+    configured = env(HOME_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("kling-studio", appauthor=False)
+
+
+def mask_key(key: str | None) -> str:
+    """What may be shown of a key anywhere: only that one is set."""
+    return "<set>" if key else "<not set>"

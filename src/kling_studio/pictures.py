@@ -1,0 +1,192 @@
+"""Pictures: load a first or last frame from a URL, a path, bytes or a PIL image, and check it.
+
+The checks are CONTRACT.md section 6: JPG/PNG, at most 10 MB, each side at least 300 px, aspect
+ratio between 1:2.5 and 2.5:1. Local pictures are checked here, before any byte is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from . import contract as c
+from .errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+PictureSource: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | memoryview | PILImage"
+
+_MIME = {"JPEG": "image/jpeg", "PNG": "image/png"}
+_EXTENSION = {"JPEG": ".jpg", "PNG": ".png"}
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A local picture's bytes and what Pillow read from them."""
+
+    data: bytes
+    format: str
+    width: int
+    height: int
+    name: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def mime(self) -> str:
+        return _MIME.get(self.format, "application/octet-stream")
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def upload_name(self) -> str:
+        """A safe file name for the upload: derived from the content, not from the user's name."""
+        return f"{self.sha256[:16]}{_EXTENSION.get(self.format, '.bin')}"
+
+    def problems(self, field: str) -> list[Problem]:
+        return picture_problems(field, self.format, self.width, self.height, self.size)
+
+    def thumbnail_jpeg(self, max_side: int = 160) -> bytes:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(self.data)) as im:
+            im.thumbnail((max_side, max_side))
+            buf = io.BytesIO()
+            im.convert("RGB").save(buf, format="JPEG", quality=80)
+            return buf.getvalue()
+
+
+def picture_problems(
+    field: str, fmt: str | None, width: int, height: int, size: int
+) -> list[Problem]:
+    """Which rules of section 6 a picture breaks, each said as what to fix."""
+    out: list[Problem] = []
+    if fmt not in c.PICTURE_FORMATS:
+        out.append(Problem(field, f"must be a JPG or PNG picture; this one is {fmt or 'unknown'}"))
+    if size > c.PICTURE_MAX_BYTES:
+        out.append(
+            Problem(
+                field,
+                f"is {size / 1048576:.1f} MB; the limit is 10 MB — export it smaller or as JPG",
+            )
+        )
+    if min(width, height) < c.PICTURE_MIN_SIDE:
+        out.append(
+            Problem(
+                field,
+                f"is {width}x{height} px; each side must be at least {c.PICTURE_MIN_SIDE} px",
+            )
+        )
+    if width and height:
+        ratio = width / height
+        if not c.ASPECT_MIN - 1e-9 <= ratio <= c.ASPECT_MAX + 1e-9:
+            out.append(
+                Problem(
+                    field,
+                    f"has aspect ratio {ratio:.2f}:1 ({width}x{height}); it must lie between "
+                    "1:2.5 and 2.5:1 — crop it",
+                )
+            )
+    return out
+
+
+def is_url(value: object) -> bool:
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+def read_picture(data: bytes, field: str, name: str = "picture") -> Picture:
+    """Identify bytes with Pillow; InputError when they are not a picture at all."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            fmt = im.format or "unknown"
+            width, height = im.size
+            im.verify()  # catches truncated or corrupt files before they are uploaded
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        kind = "empty" if not data else "not a picture Pillow can read"
+        raise InputError(Problem(field, f"{name!r} is {kind} ({type(exc).__name__})")) from None
+    return Picture(data=data, format=fmt, width=width, height=height, name=name)
+
+
+def load_local_picture(source: Any, field: str) -> Picture:
+    """Load a path, bytes or PIL image (not a URL) into a checked Picture."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        pic = read_picture(bytes(source), field, name="bytes")
+    elif isinstance(source, str | os.PathLike):
+        text = os.fspath(source)
+        if text.lower().startswith("data:"):
+            raise InputError(
+                Problem(
+                    field,
+                    "data: URLs are not accepted by FoxAPI; pass the file's path or its bytes "
+                    "and kling-studio uploads it",
+                )
+            )
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise InputError(
+                Problem(field, f"no file at {text!r}; give an http(s) URL or an existing file")
+            )
+        size = path.stat().st_size
+        if size > c.PICTURE_MAX_BYTES:  # don't read a huge file just to refuse it
+            raise InputError(picture_problems(field, "JPEG", 300, 300, size))
+        pic = read_picture(path.read_bytes(), field, name=path.name)
+    elif _is_pil_image(source):
+        pic = _encode_pil(source, field)
+    else:
+        raise InputError(
+            Problem(
+                field,
+                "must be an http(s) URL, a path, bytes or a PIL image; "
+                f"got {type(source).__name__}",
+            )
+        )
+    problems = pic.problems(field)
+    if problems:
+        raise InputError(problems)
+    return pic
+
+
+def _is_pil_image(value: object) -> bool:
+    try:
+        from PIL.Image import Image
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        return False
+    return isinstance(value, Image)
+
+
+def _encode_pil(image: Any, field: str) -> Picture:
+    """PNG keeps the pixels exact; JPEG when PNG would break the 10 MB limit."""
+    buf = io.BytesIO()
+    rgb = image if image.mode in ("RGB", "RGBA", "L") else image.convert("RGBA")
+    rgb.save(buf, format="PNG", optimize=False)
+    if buf.tell() > c.PICTURE_MAX_BYTES:
+        buf = io.BytesIO()
+        rgb.convert("RGB").save(buf, format="JPEG", quality=92)
+    return read_picture(buf.getvalue(), field, name="image")
+
+
+def describe_source(source: Any) -> str:
+    """A short, JSON-safe description of a picture source for the history (never its bytes)."""
+    if source is None:
+        return ""
+    if isinstance(source, str):
+        return source if is_url(source) else os.path.basename(source) or source
+    if isinstance(source, os.PathLike):
+        return Path(os.fspath(source)).name
+    if isinstance(source, bytes | bytearray | memoryview):
+        digest = hashlib.sha256(bytes(source)).hexdigest()[:12]
+        return f"<{len(bytes(source)):,} bytes sha256:{digest}>"
+    if _is_pil_image(source):
+        return f"<PIL image {source.size[0]}x{source.size[1]}>"
+    return f"<{type(source).__name__}>"
