@@ -124,7 +124,11 @@ class AsyncClient:
                 urls[name] = source
         image_url = urls["image"]
         assert image_url is not None  # checked above: image is required
-        return PreparedRequest(request, request.payload(image_url, urls["image_tail"]))
+        identity = request.payload(
+            f"sha256:{local['image'].sha256}" if "image" in local else image_url,
+            f"sha256:{local['image_tail'].sha256}" if "image_tail" in local else urls["image_tail"],
+        )
+        return PreparedRequest(request, request.payload(image_url, urls["image_tail"]), identity)
 
     async def create(self, prepared: PreparedRequest) -> Task:
         """Send one create request. Raises CreateOutcomeUnknown if its answer was lost."""

@@ -288,14 +288,19 @@ def request_hash(payload: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class PreparedRequest:
-    """A checked request whose pictures are public URLs: exactly the body a create sends."""
+    """A checked request whose pictures are public URLs: exactly the body a create sends.
+
+    `identity` is the payload with each uploaded picture's URL replaced by the hash of its
+    bytes, so the same pictures and settings give the same `hash` in every session (A/B reuse).
+    """
 
     request: VideoRequest
     payload: dict[str, Any]
+    identity: dict[str, Any] | None = None
     hash: str = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hash", request_hash(self.payload))
+        object.__setattr__(self, "hash", request_hash(self.identity or self.payload))
 
 
 class TaskError(BaseModel):

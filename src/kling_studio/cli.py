@@ -1,0 +1,279 @@
+"""The `kling-studio` command: generate, history, resume, simulator.
+
+Exit status: 0 done, 1 the task or the service failed, 2 bad input (nothing was sent).
+The API key comes only from FOXAPI_API_KEY (an argument would land in the shell's history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import contract as c
+from .errors import ConfigurationError, InputError, KlingStudioError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input on the command line: exit 2 with one line on stderr."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kling-studio",
+        description="Image-to-video with Kling V3 through FoxAPI (key: FOXAPI_API_KEY).",
+    )
+    parser.add_argument("--home", help="data folder (default: KLING_STUDIO_HOME or per user)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="make a video from a first (and last) frame")
+    gen.add_argument("--image", required=True, help="first frame: http(s) URL or local file")
+    gen.add_argument("--tail", help="last frame: http(s) URL or local file")
+    gen.add_argument("--prompt", required=True)
+    gen.add_argument("--negative-prompt")
+    gen.add_argument("--resolution", choices=c.RESOLUTIONS)
+    gen.add_argument("--duration", type=int, choices=c.DURATIONS)
+    gen.add_argument("--audio", action="store_true", help="generate sound (generate_audio)")
+    gen.add_argument("--voice", action="append", dest="voices", metavar="ID", help="voice id")
+    gen.add_argument(
+        "--multi-prompt",
+        type=Path,
+        metavar="FILE.json",
+        help='segments: [{"prompt": "...", "duration": 2}, ...]',
+    )
+    gen.add_argument("--out", type=Path, metavar="FILE.mp4", help="copy the video here")
+    gen.add_argument("--json", action="store_true", help="print the final task as JSON")
+    gen.add_argument("--timeout", type=float, default=1800.0, help="total deadline (s)")
+    _backend_options(gen)
+
+    hist = sub.add_parser("history", help="list past tasks")
+    fmt = hist.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    hist.add_argument("--status", action="append", help="only these statuses")
+
+    res = sub.add_parser("resume", help="follow unfinished tasks to the end, save videos")
+    res.add_argument("--json", action="store_true")
+    _backend_options(res)
+
+    sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
+    from .simulator.cli import configure_parser
+
+    configure_parser(sim)
+    return parser
+
+
+def _backend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", help="API base URL (default: FOXAPI_BASE_URL or FoxAPI)")
+    parser.add_argument(
+        "--simulator", action="store_true", help="run against a built-in simulator (no key needed)"
+    )
+    parser.add_argument(
+        "--time-scale", type=float, default=0.1, help="with --simulator: speed of simulated time"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its message
+        return int(exc.code or 0)
+    try:
+        if args.command == "simulator":
+            from .simulator.cli import run
+
+            return run(args)
+        if args.command == "history":
+            return _history(args)
+        if args.command == "generate":
+            return asyncio.run(_generate(args))
+        if args.command == "resume":
+            return asyncio.run(_resume(args))
+    except (UsageError, InputError, ConfigurationError) as exc:
+        print(f"kling-studio: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KlingStudioError as exc:
+        print(f"kling-studio: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("kling-studio: interrupted; `kling-studio resume` picks the task up", file=sys.stderr)
+        return 130
+    return EXIT_USAGE
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _history_for(args: argparse.Namespace) -> Any:
+    from .store import History
+
+    return History(Path(args.home) / "history.sqlite3" if args.home else None)
+
+
+def _request_from(args: argparse.Namespace) -> Any:
+    from .models import VideoRequest
+
+    multi = None
+    if args.multi_prompt is not None:
+        try:
+            multi = json.loads(args.multi_prompt.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(f"--multi-prompt: cannot read {args.multi_prompt}: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--multi-prompt: {args.multi_prompt} is not JSON: {exc}") from None
+    if args.voices and not args.audio:
+        raise UsageError("--voice needs --audio (voices are only used in videos with sound)")
+    if args.out is not None and args.out.exists() and args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a folder; give a file name ending in .mp4")
+    return VideoRequest.build(
+        prompt=args.prompt,
+        image=args.image,
+        image_tail=args.tail,
+        resolution=args.resolution,
+        duration=args.duration,
+        generate_audio=True if args.audio else None,
+        negative_prompt=args.negative_prompt,
+        voice_ids=args.voices,
+        multi_prompt=multi,
+    )
+
+
+@contextlib.contextmanager
+def _backend(args: argparse.Namespace) -> Iterator[tuple[str | None, str | None]]:
+    """(api_key, base_url): the environment's, or an in-process simulator's."""
+    if not args.simulator:
+        yield None, args.base_url
+        return
+    from .simulator import Simulator
+
+    with Simulator(time_scale=args.time_scale) as sim:
+        yield sim.api_key, sim.base_url
+
+
+async def _generate(args: argparse.Namespace) -> int:
+    from .client import AsyncClient
+    from .runner import Runner
+
+    request = _request_from(args)
+    with _backend(args) as (key, base_url):
+        async with AsyncClient(key, base_url) as client:
+            prepared = await client.prepare(request)  # every input problem raises here
+            history = _history_for(args)
+            runner = Runner(client, history, max_in_flight=1, wait_timeout=args.timeout)
+            with _ProgressDisplay(enabled=sys.stderr.isatty()) as display:
+                runner.subscribe(display.update)
+                record = await runner.run(prepared)
+            return _report(args, record, history)
+
+
+def _report(args: argparse.Namespace, record: Any, history: Any) -> int:
+    task_json: dict[str, Any] = dict(record.raw or {})
+    task_json.setdefault("id", record.task_id)
+    task_json["status"] = record.status
+    task_json["local_id"] = record.local_id
+    task_json["video_path"] = str(record.video_path) if record.video_path else None
+    if args.out is not None and record.video_path is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(record.video_path, args.out)
+        task_json["video_path"] = str(args.out)
+    if args.json:
+        print(json.dumps(task_json, ensure_ascii=False, default=str))
+    elif record.succeeded:
+        print(task_json["video_path"] or record.video_url)
+    if record.status == "completed" and record.video_path is not None:
+        return EXIT_OK
+    message = record.error_message or record.unknown_reason or record.download_error or ""
+    code = f"{record.error_code}: " if record.error_code else ""
+    print(
+        f"kling-studio: task {record.task_id or record.local_id} {record.status}: "
+        f"{code}{_one_line(Exception(message))}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+async def _resume(args: argparse.Namespace) -> int:
+    from .client import AsyncClient
+    from .runner import Runner
+
+    history = _history_for(args)
+    with _backend(args) as (key, base_url):
+        async with AsyncClient(key, base_url) as client:
+            runner = Runner(client, history, max_in_flight=16)
+            resumed = await runner.resume()
+            with _ProgressDisplay(enabled=sys.stderr.isatty()) as display:
+                runner.subscribe(display.update)
+                await runner.join()
+    rows = [history.get(local_id).to_row() for local_id in resumed]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=str))
+    else:
+        unknown = history.count(status="unknown")
+        print(f"resumed {len(resumed)} task(s); {unknown} create(s) with an unknown outcome")
+    return EXIT_OK
+
+
+def _history(args: argparse.Namespace) -> int:
+    history = _history_for(args)
+    filters: dict[str, Any] = {"status": args.status} if args.status else {}
+    try:
+        if args.csv:
+            history.df(**filters).to_csv(sys.stdout)
+            return EXIT_OK
+        records = history.records(**filters)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps([r.to_row() for r in records], ensure_ascii=False, default=str))
+        return EXIT_OK
+    for r in records:
+        video = str(r.video_path) if r.video_path else "-"
+        print(
+            f"{r.submitted_at:%Y-%m-%d %H:%M}  {r.status:<10}  {r.task_id or '-':<36}  "
+            f"{video}  {r.prompt[:60]!r}"
+        )
+    return EXIT_OK
+
+
+class _ProgressDisplay:
+    """A tqdm bar on a terminal; status lines otherwise (for logs)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bars: dict[str, Any] = {}
+        self._last: dict[str, str] = {}
+
+    def __enter__(self) -> _ProgressDisplay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for bar in self._bars.values():
+            bar.close()
+
+    def update(self, card: dict[str, Any]) -> None:
+        local_id, status = card["local_id"], card["status"]
+        if not self.enabled:
+            if self._last.get(local_id) != status:
+                self._last[local_id] = status
+                print(f"{card.get('task_id') or local_id}: {status}", file=sys.stderr)
+            return
+        from tqdm import tqdm
+
+        bar = self._bars.get(local_id)
+        if bar is None:
+            bar = self._bars[local_id] = tqdm(
+                total=100, unit="%", file=sys.stderr, desc=card["prompt"][:24], leave=True
+            )
+        bar.n = int(card["progress"])
+        bar.set_postfix_str(status)
+        bar.refresh()
