@@ -274,16 +274,16 @@ class AsyncClient:
             raise TaskFailed(task)
         return task.voice_id
 
-    async def _check_remote_picture(self, url: str, field: str) -> None:
-        """Fetch a picture URL once (without the key) and apply the section 6 checks."""
+    async def fetch_picture(self, url: str, field: str = "image") -> Picture:
+        """Fetch a picture URL (without the key) as FoxAPI would; InputError if it can't."""
         try:
             async with self._public.stream("GET", url) as response:
                 if response.status_code >= 400:
                     raise InputError(
                         Problem(
                             field,
-                            f"{url} answered HTTP {response.status_code}; FoxAPI "
-                            "must be able to fetch it — check the URL",
+                            f"{url} answered HTTP {response.status_code}; FoxAPI must be able "
+                            "to fetch it — check the URL",
                         )
                     )
                 chunks: list[bytes] = []
@@ -297,12 +297,15 @@ class AsyncClient:
             raise InputError(
                 Problem(
                     field,
-                    f"cannot fetch {url} ({type(exc).__name__}); FoxAPI must be "
-                    "able to fetch it — check the URL or pass a local file",
+                    f"cannot fetch {url} ({type(exc).__name__}); FoxAPI must be able to "
+                    "fetch it — check the URL or pass a local file",
                 )
             ) from None
-        pic = read_picture(b"".join(chunks), field, name=url.rsplit("/", 1)[-1] or url)
-        problems = pic.problems(field)
+        return read_picture(b"".join(chunks), field, name=url.rsplit("/", 1)[-1] or url)
+
+    async def _check_remote_picture(self, url: str, field: str) -> None:
+        """Apply the section 6 checks to a picture URL before its create is sent."""
+        problems = (await self.fetch_picture(url, field)).problems(field)
         if problems:
             raise InputError(problems)
 
