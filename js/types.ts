@@ -1,0 +1,118 @@
+// The shapes of docs/widget-protocol.md, as TypeScript. Keep this file in step with that document.
+
+export type Slot = "image" | "image_tail";
+
+export interface Backend {
+  mode: "simulator" | "foxapi";
+  base_url: string;
+  label: string;
+}
+
+export interface Rules {
+  prompt_max: number;
+  negative_prompt_max: number;
+  segment_prompt_max: number;
+  segments_max: number;
+  segment_min_seconds: number;
+  voices_max: number;
+  resolutions: string[];
+  durations: number[];
+  picture_formats: string[];
+  picture_max_bytes: number;
+  picture_min_side: number;
+  aspect_min: number;
+  aspect_max: number;
+}
+
+export interface Segment {
+  prompt: string;
+  duration: number;
+}
+
+export interface Form {
+  prompt: string;
+  negative_prompt: string;
+  resolution: string;
+  duration: number;
+  generate_audio: boolean;
+  voice_ids: string[];
+  multi_prompt: Segment[];
+}
+
+export interface PictureInfo {
+  name: string;
+  source: "file" | "url";
+  url: string | null;
+  width: number;
+  height: number;
+  size: number;
+  format: string;
+  thumb: string | null;
+  problems: string[];
+}
+
+export interface Pictures {
+  image: PictureInfo | null;
+  image_tail: PictureInfo | null;
+}
+
+export type TaskStatus = "submitting" | "pending" | "processing" | "completed" | "failed" | "unknown";
+
+export interface TaskCard {
+  local_id: string;
+  task_id: string | null;
+  status: TaskStatus;
+  progress: number;
+  prompt: string;
+  created: number;
+  elapsed: number;
+  remaining: number | null;
+  error: { code: string | null; message: string } | null;
+  has_video: boolean;
+  settings: { resolution: string; duration: number; generate_audio: boolean };
+}
+
+export interface HistoryRow {
+  local_id: string;
+  task_id: string | null;
+  status: string;
+  prompt: string;
+  negative_prompt: string | null;
+  resolution: string;
+  duration: number;
+  generate_audio: boolean;
+  created: number;
+  finished: number | null;
+  elapsed: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  has_video: boolean;
+}
+
+export interface HistoryPage {
+  rows: HistoryRow[];
+  total: number;
+}
+
+export interface VideoReply {
+  url: string | null;
+  mime: string;
+  size: number;
+  chunks: number;
+}
+
+export interface BackendError {
+  message: string;
+  at: number;
+}
+
+/** Every trait of the widget, for `AnyModel<Traits>`. */
+export interface Traits {
+  backend: Backend | null;
+  rules: Rules | null;
+  form: Form | null;
+  pictures: Pictures | null;
+  history_count: number;
+  history_rev: number;
+  error: BackendError | null;
+}
