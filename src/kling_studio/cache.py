@@ -60,15 +60,43 @@ def sniff(head: bytes) -> bool:
     return head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3"
 
 
+def mp4_boxes_complete(path: Path) -> bool:
+    """Whether the top-level MP4 boxes tile the file exactly: a body cut short (even one whose
+    index came first, which PyAV would open happily) ends inside a box."""
+    size = path.stat().st_size
+    offset = 0
+    with open(path, "rb") as fh:
+        while offset < size:
+            fh.seek(offset)
+            header = fh.read(16)
+            if len(header) < 8:
+                return False
+            box = int.from_bytes(header[:4], "big")
+            if box == 1:  # 64-bit size follows the type
+                if len(header) < 16:
+                    return False
+                box = int.from_bytes(header[8:16], "big")
+                if box < 16:
+                    return False
+            elif box == 0:  # "to the end of the file"
+                return True
+            elif box < 8:
+                return False
+            offset += box
+    return offset == size
+
+
 def check_video(path: Path) -> None:
-    """Raise ValueError unless `path` holds a video: magic bytes, then PyAV finds a video
-    stream (opening reads only the headers and index, not the frames)."""
+    """Raise ValueError unless `path` holds a whole video: magic bytes, complete MP4 boxes, then
+    PyAV finds a video stream (opening reads only the headers and index, not the frames)."""
     with open(path, "rb") as fh:
         head = fh.read(12)
     if not head:
         raise ValueError("the body was empty")
     if not sniff(head):
         raise ValueError(f"not an MP4/MOV or WebM file (starts with {head[:8]!r})")
+    if head[4:8] == b"ftyp" and not mp4_boxes_complete(path):
+        raise ValueError("the MP4 file is incomplete (its last box is cut short)")
     import av
 
     try:
