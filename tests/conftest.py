@@ -18,7 +18,10 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def make_picture(
-    width: int = 640, height: int = 360, color: tuple[int, int, int] = (200, 40, 40), fmt: str = "PNG"
+    width: int = 640,
+    height: int = 360,
+    color: tuple[int, int, int] = (200, 40, 40),
+    fmt: str = "PNG",
 ) -> bytes:
     from PIL import Image
 

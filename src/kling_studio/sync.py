@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from .client import DEFAULT_WAIT_TIMEOUT, AsyncClient, ProgressCallback
+from .config import mask_key
 from .models import PreparedRequest, Task, VideoRequest
 
 T = TypeVar("T")
@@ -45,7 +46,9 @@ class Client:
         self._loops: list[asyncio.AbstractEventLoop] = []
         self._async: AsyncClient | None = None
         self._bound_loop: asyncio.AbstractEventLoop | None = None
-        self._make()  # validate the settings now, not at the first call
+        client = self._make()  # validate the settings now, not at the first call
+        self._base_url = client.base_url
+        self._has_key = "set" if client.has_key else None
 
     def _make(self) -> AsyncClient:
         api_key, base_url, options = self._options
@@ -64,12 +67,11 @@ class Client:
         return run_sync(bound(), self._loops)
 
     def __repr__(self) -> str:
-        return repr(self._async).replace("AsyncClient", "Client", 1)
+        return f"Client(base_url={self.base_url!r}, api_key={mask_key(self._has_key)})"
 
     @property
     def base_url(self) -> str:
-        assert self._async is not None
-        return self._async.base_url
+        return self._base_url
 
     @property
     def requests_sent(self) -> int:
