@@ -114,7 +114,8 @@ def test_failed_task_keeps_the_servers_error(history: History) -> None:
 def test_terminal_never_regresses_and_live_never_moves_back(history: History) -> None:
     done = history.journal_submit(prepared())
     history.mark_created(done, api("t-done", "pending"))
-    history.update(done, completed("t-done"))
+    history.update(done, api("t-done", "completed", progress=0, results=[VIDEO]))
+    assert history[done].progress == 100  # some servers leave progress at 0 when done
     finished_at = history[done].finished_at
     for stale in ("pending", "processing", "failed", "cancelled"):
         assert history.update(done, api("t-done", stale, progress=10)) is False
@@ -123,6 +124,11 @@ def test_terminal_never_regresses_and_live_never_moves_back(history: History) ->
     rec = history[done]
     assert rec.status == "completed" and rec.finished_at == finished_at
     assert rec.error_code is None and rec.unknown_reason is None
+
+    created = history.journal_submit(prepared())
+    history.mark_created(created, api("t-created", "pending"))
+    history.mark_rejected(created, UnprocessableEntityError("not about this one"))
+    assert history[created].status == "pending"
 
     live = history.journal_submit(prepared())
     history.mark_created(live, api("t-live", "pending"))
@@ -212,6 +218,11 @@ def test_videos_missing_saved_and_expired(history: History) -> None:
     assert dead.url_expired and dead.download_error == "HTTP 410: expired"
     assert not retry.url_expired and retry.download_attempts == 1
     assert [r.local_id for r in history.missing_videos()] == [ids[2]]  # a failed one is retried
+
+    # A new URL for the expired one (e.g. re-signed by the server) makes it downloadable again.
+    assert history.update(ids[1], completed("t-1", url="https://cdn.example.com/1b.mp4")) is False
+    assert {r.local_id for r in history.missing_videos()} == {ids[1], ids[2]}
+    assert history[ids[1]].download_error is None
 
     # The path is stored relative to the history's folder, so the folder can move.
     raw = sqlite3.connect(history.path).execute(

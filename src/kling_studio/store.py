@@ -390,7 +390,7 @@ class History:
             changes: dict[str, Any] = {
                 "task_id": old["task_id"] or task.id,
                 "status": status,
-                "progress": max(old["progress"], task.progress),
+                "progress": 100 if status == "completed" else max(old["progress"], task.progress),
                 "updated_at": stamp,
                 "raw": _json(task.raw) if task.raw else old["raw"],
             }
@@ -400,8 +400,9 @@ class History:
                 changes["estimated_time"] = task.estimated_time
             if task.credits_reserved is not None:
                 changes["credits_reserved"] = task.credits_reserved
-            if task.video_url and not old["video_url"]:
-                changes["video_url"] = _scrub(task.video_url)
+            if task.video_url and task.video_url != old["video_url"]:
+                # A fresh URL (e.g. re-signed) revives a download that had found the old dead.
+                changes.update(video_url=_scrub(task.video_url), url_expired=0, download_error=None)
             if status == "processing" and old["started_at"] is None:
                 changes["started_at"] = stamp
             if status in TERMINAL and old["finished_at"] is None:
@@ -447,9 +448,9 @@ class History:
 
         def work(conn: sqlite3.Connection) -> None:
             old = self._row(conn, local_id)
-            if old["status"] in TERMINAL:
-                return
-            self._set(conn, local_id, changes | {"finished_at": old["finished_at"] or stamp})
+            if old["status"] not in ("submitting", "unknown"):
+                return  # a task exists (or ended): a create refusal cannot be about it
+            self._set(conn, local_id, changes | {"finished_at": stamp})
 
         self._run(work, write=True)
 
