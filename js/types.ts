@@ -97,7 +97,7 @@ export interface HistoryPage {
 export interface VideoReply {
   url: string | null;
   mime: string;
-  size: number;
+  size: number | null;
   chunks: number;
 }
 
