@@ -1,0 +1,62 @@
+// The Generate button and, beside it, why it is disabled (the rule sentences) or what Python
+// answered (a validation error, or that the task started). The form is flushed before sending,
+// so Python generates from exactly what is on screen.
+
+import { h, replace } from "../dom";
+import type { FormStore } from "../form-store";
+import type { Problem } from "../rules";
+import { errorText, type Rpc } from "../rpc";
+import type { Scope } from "../scope";
+
+export class GenerateView {
+  readonly el: HTMLElement;
+  readonly button: HTMLButtonElement;
+  private readonly reasons: HTMLUListElement;
+  private busy = false;
+  private answer: { kind: "error" | "info"; text: string } | null = null;
+
+  constructor(
+    private readonly rpc: Rpc,
+    private readonly store: FormStore,
+    private readonly problems: () => Problem[],
+    scope: Scope,
+  ) {
+    this.button = h("button", { type: "button", class: "kls-primary", "data-testid": "kls-generate", text: "Generate" });
+    this.reasons = h("ul", { class: "kls-reasons", "data-testid": "kls-generate-reason", "aria-live": "polite" });
+    this.el = h("div", { class: "kls-generate" }, this.button, this.reasons);
+    scope.listen(this.button, "click", () => void this.generate());
+    this.refresh();
+  }
+
+  /** The user changed something: the last answer no longer describes the form. */
+  edited(): void {
+    this.answer = null;
+    this.refresh();
+  }
+
+  refresh(): void {
+    const problems = this.problems();
+    this.button.disabled = this.busy || problems.length > 0;
+    const items = problems.map((p) => h("li", { "data-field": p.field, text: p.message }));
+    if (this.answer) items.push(h("li", { "data-kind": this.answer.kind, text: this.answer.text }));
+    else if (this.busy) items.push(h("li", { "data-kind": "info", text: "Sending…" }));
+    replace(this.reasons, ...items);
+  }
+
+  async generate(): Promise<void> {
+    this.store.flush();
+    if (this.busy || this.problems().length > 0) return this.refresh();
+    this.busy = true;
+    this.answer = null;
+    this.refresh();
+    try {
+      await this.rpc.request<{ local_id: string }>({ kind: "generate" });
+      this.answer = { kind: "info", text: "Task started; it appears in the cards below." };
+    } catch (e) {
+      this.answer = { kind: "error", text: errorText(e) };
+    } finally {
+      this.busy = false;
+      this.refresh();
+    }
+  }
+}
