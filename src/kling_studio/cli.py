@@ -14,7 +14,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import contract as c
 from .errors import ConfigurationError, InputError, KlingStudioError
@@ -26,13 +26,20 @@ class UsageError(Exception):
     """Bad input on the command line: exit 2 with one line on stderr."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"kling-studio: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kling-studio",
         description="Image-to-video with Kling V3 through FoxAPI (key: FOXAPI_API_KEY).",
     )
     parser.add_argument("--home", help="data folder (default: KLING_STUDIO_HOME or per user)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = sub.add_parser("generate", help="make a video from a first (and last) frame")
     gen.add_argument("--image", required=True, help="first frame: http(s) URL or local file")
