@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anywidget
 import traitlets
@@ -30,6 +30,7 @@ from .store import History
 from .sync import run_sync
 
 log = logging.getLogger("kling_studio")
+T = TypeVar("T")
 
 STATIC = Path(__file__).parent / "static"
 VIDEO_CHUNK_BYTES = 4 * 1024 * 1024  # Tornado drops websocket messages over 10 MB
@@ -57,7 +58,7 @@ def default_form() -> dict[str, Any]:
     }
 
 
-class Studio(anywidget.AnyWidget):  # type: ignore[misc]
+class Studio(anywidget.AnyWidget):
     """Pick frames, write a prompt, press Generate, watch it run, play the video inline.
 
     With no key (argument or FOXAPI_API_KEY) it runs on the built-in simulator and says so.
@@ -195,13 +196,21 @@ class Studio(anywidget.AnyWidget):  # type: ignore[misc]
         self._run(asyncio.wait_for(self.runner.join(), timeout))
 
     def close(self) -> None:
-        self._run(self.runner.aclose())
-        self._run(self.client.aclose())
+        """Stop following tasks (they go on at FoxAPI; a new Studio resumes them)."""
+        if "runner" in self.__dict__:  # a failed __init__ leaves no runner behind
+            try:
+                asyncio.get_running_loop().create_task(self._aclose())
+            except RuntimeError:
+                self._run(self._aclose())
         super().close()
+
+    async def _aclose(self) -> None:
+        await self.runner.aclose()
+        await self.client.aclose()
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return run_sync(coro, self._loops)
 
     @property
