@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { UNKNOWN_TEXT } from "./views/cards";
 import { SIMULATOR_TEXT } from "./views/header";
 import { settle } from "./test/fake-model";
-import { card, form, GIF_BYTES, historyRow, picture, pngBytes } from "./test/fixtures";
+import { card, form, GIF_BYTES, historyRow, jpegBytes, picture, pngBytes } from "./test/fixtures";
 import { choose, mount, pickFile, type, type Mounted } from "./test/mount";
 
 let m: Mounted | null = null;
@@ -203,6 +203,22 @@ describe("pictures", () => {
     expect(q<HTMLButtonElement>("kls-generate").disabled).toBe(false);
   });
 
+  it("accepts a file dropped on the slot", async () => {
+    const x = open();
+    x.model.answer("set_picture", () => picture());
+    const dt = new DataTransfer();
+    dt.items.add(new File([jpegBytes(800, 600).buffer as ArrayBuffer], "frame.jpg", { type: "image/jpeg" }));
+    const drop = x.q("kls-tail-drop");
+    // happy-dom's DragEvent drops `dataTransfer` from its init; attach it by hand.
+    const drag = (kind: string) => Object.assign(new Event(kind, { bubbles: true, cancelable: true }), { dataTransfer: dt });
+    drop.dispatchEvent(drag("dragover"));
+    expect(drop.classList.contains("kls-over")).toBe(true);
+    drop.dispatchEvent(drag("drop"));
+    await vi.waitFor(() => expect(x.model.sentOf("set_picture")).toHaveLength(1));
+    expect(x.model.sentOf("set_picture")[0]!.content).toMatchObject({ slot: "image_tail", name: "frame.jpg" });
+    expect(x.q("kls-tail-checks").textContent).toContain("800 × 600 px");
+  });
+
   it("refuses a GIF named .png without sending it", async () => {
     const x = open();
     pickFile(x.q("kls-image-input"), new File([GIF_BYTES], "cat.png", { type: "image/png" }));
@@ -319,6 +335,7 @@ describe("video", () => {
     await settle();
     const video = q<HTMLVideoElement>("kls-video");
     expect(video.getAttribute("src")).toBe("https://cdn.example.com/v.mp4");
+    expect(video.hidden).toBe(false);
     expect(video.hasAttribute("controls") && video.hasAttribute("loop") && video.hasAttribute("playsinline")).toBe(true);
   });
 
@@ -328,6 +345,7 @@ describe("video", () => {
     model.deliver({ kind: "task", card: card({ status: "completed", has_video: true }) });
     await settle(20);
     expect(q<HTMLVideoElement>("kls-video").hasAttribute("src")).toBe(false);
+    expect(q<HTMLVideoElement>("kls-video").hidden).toBe(true);
     expect(model.sentOf("video").map((s) => s.content["force_bytes"] === true)).toEqual([false, true]);
   });
 

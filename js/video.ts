@@ -72,7 +72,8 @@ export class VideoPlayer {
     private readonly localId: string,
     private readonly deps: VideoDeps,
   ) {
-    this.video = h("video", { controls: true, loop: true, playsinline: true, preload: "metadata", "data-testid": "kls-video" });
+    // Hidden until it has a source: an empty black player says nothing.
+    this.video = h("video", { controls: true, loop: true, playsinline: true, preload: "metadata", hidden: true, "data-testid": "kls-video" });
     this.status = h("div", { class: "kls-video-status", role: "status" });
     this.el = h("div", { class: "kls-video-box" }, this.video, this.status);
     deps.scope.listen(this.video, "error", () => this.onPlaybackError());
@@ -100,6 +101,7 @@ export class VideoPlayer {
         /* some DOMs lack load(); the src is gone either way */
       }
     }
+    this.video.hidden = true;
     this.deps.scope.revoke(this.blobUrl);
     this.blobUrl = null;
   }
@@ -151,6 +153,7 @@ export class VideoPlayer {
     this.detachSource();
     this.blobUrl = blobUrl;
     this.video.src = src;
+    this.video.hidden = false;
     this.say("");
   }
 
