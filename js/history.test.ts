@@ -27,7 +27,7 @@ describe("renderHistoryRows", () => {
     console.log(`history: rendered 10,000 rows in ${ms.toFixed(0)} ms (happy-dom)`);
     expect(tbody.children).toHaveLength(10_000);
     expect(tbody.lastElementChild?.getAttribute("data-local-id")).toBe("L9999");
-  });
+  }, 60_000); // happy-dom is far slower than a browser, and CI machines are busy: no timing assertion
 });
 
 describe("card times", () => {

@@ -5,6 +5,9 @@ import { settle } from "./test/fake-model";
 import { card, form, GIF_BYTES, historyRow, jpegBytes, picture, pngBytes } from "./test/fixtures";
 import { choose, mount, pickFile, type, type Mounted } from "./test/mount";
 
+// File reads are asynchronous in happy-dom; give them room on a busy machine.
+const WAIT = { timeout: 5000 };
+
 let m: Mounted | null = null;
 const open = (...args: Parameters<typeof mount>): Mounted => (m = mount(...args));
 
@@ -191,7 +194,7 @@ describe("pictures", () => {
     });
     const bytes = pngBytes(1280, 720, 5000);
     pickFile(q("kls-image-input"), new File([bytes.buffer as ArrayBuffer], "cat.png", { type: "image/png" }));
-    await vi.waitFor(() => expect(model.sentOf("set_picture")).toHaveLength(1));
+    await vi.waitFor(() => expect(model.sentOf("set_picture")).toHaveLength(1), WAIT);
     const sent = model.sentOf("set_picture")[0]!;
     expect(sent.content).toMatchObject({ kind: "set_picture", slot: "image", name: "cat.png" });
     expect(sent.buffers[0]!.byteLength).toBe(5000);
@@ -214,7 +217,7 @@ describe("pictures", () => {
     drop.dispatchEvent(drag("dragover"));
     expect(drop.classList.contains("kls-over")).toBe(true);
     drop.dispatchEvent(drag("drop"));
-    await vi.waitFor(() => expect(x.model.sentOf("set_picture")).toHaveLength(1));
+    await vi.waitFor(() => expect(x.model.sentOf("set_picture")).toHaveLength(1), WAIT);
     expect(x.model.sentOf("set_picture")[0]!.content).toMatchObject({ slot: "image_tail", name: "frame.jpg" });
     expect(x.q("kls-tail-checks").textContent).toContain("800 × 600 px");
   });
@@ -222,7 +225,7 @@ describe("pictures", () => {
   it("refuses a GIF named .png without sending it", async () => {
     const x = open();
     pickFile(x.q("kls-image-input"), new File([GIF_BYTES], "cat.png", { type: "image/png" }));
-    await vi.waitFor(() => expect(x.q("kls-image-checks").textContent).toContain("the bytes say GIF"));
+    await vi.waitFor(() => expect(x.q("kls-image-checks").textContent).toContain("the bytes say GIF"), WAIT);
     expect(x.model.sentOf("set_picture")).toHaveLength(0);
     expect(x.q("kls-image-drop").querySelector("img")).toBeNull();
     expect(x.q<HTMLButtonElement>("kls-generate").disabled).toBe(true);
