@@ -51,6 +51,7 @@ class Server:
         self.hits: Counter[str] = Counter()
         self.headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
+        self.slow_started = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -118,14 +119,15 @@ class Server:
         elif path == "/empty":
             send(h, 200, b"")
         elif path == "/slow.mp4":
+            self.slow_started.set()
             h.send_response(200)
             h.send_header("Content-Length", str(len(MP4)))
             h.end_headers()
             with contextlib.suppress(ConnectionError):  # a cancelled client hangs up
-                for i in range(0, len(MP4), 512):  # about 0.1 s in all
+                for i in range(0, len(MP4), 512):  # about 0.25 s in all
                     h.wfile.write(MP4[i : i + 512])
                     h.wfile.flush()
-                    time.sleep(0.1 * 512 / len(MP4))
+                    time.sleep(0.25 * 512 / len(MP4))
         elif path == "/redirect":
             h.send_response(302)
             h.send_header("Location", "/ok.mp4")
@@ -325,7 +327,8 @@ async def test_concurrent_downloads_of_one_task(server: Server, cache: VideoCach
 
 async def test_cancelled_download_leaves_nothing(server: Server, cache: VideoCache) -> None:
     job = asyncio.create_task(cache.download(server.url("/slow.mp4"), "t-cancel"))
-    await asyncio.sleep(0.05)  # mid-body: the body takes 0.1 s to arrive
+    assert await asyncio.to_thread(server.slow_started.wait, 10)
+    await asyncio.sleep(0.02)  # mid-body: the body takes 0.25 s to arrive
     job.cancel()
     with pytest.raises(asyncio.CancelledError):
         await job
