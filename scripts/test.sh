@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-echo "== ruff"; .venv/bin/ruff check src tests benchmarks
-echo "== ruff format"; .venv/bin/ruff format --check src tests benchmarks
+echo "== ruff"; .venv/bin/ruff check .
+echo "== ruff format"; .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== tsc"; npx --no-install tsc --noEmit
 echo "== vitest"; npx --no-install vitest run
