@@ -1,0 +1,11 @@
+"""An offline FoxAPI: CONTRACT.md over real HTTP on 127.0.0.1, with real MP4s and fault switches.
+
+Written from the contract, not from the client's models: nothing here imports the rest of
+``kling_studio``, so tests of the client against it cannot agree with the client's own mistakes.
+"""
+
+from .context import DEFAULT_API_KEY
+from .faults import FaultConfig
+from .server import Simulator
+
+__all__ = ["DEFAULT_API_KEY", "FaultConfig", "Simulator"]

@@ -1,0 +1,225 @@
+"""``Simulator``: the FoxAPI stand-in running in a background thread on 127.0.0.1.
+
+uvicorn runs in a daemon thread with its own event loop, so starting it from a Jupyter kernel
+(whose loop is already running) is fine. The caller's thread never touches that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .app import ABORT_KEY, build_app
+from .context import DEFAULT_API_KEY, SimContext
+from .faults import FaultConfig, FaultInjector, FaultsLike
+from .pipeline import Pipeline
+from .render import Renderer
+from .state import RESULT_SHAPES, Store
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 10.0
+DAY = 86400.0
+
+
+class DroppingProtocol(H11Protocol):
+    """uvicorn's h11 protocol, plus a way for the app to drop the connection unanswered.
+
+    An app that raises before answering gets a 500 from uvicorn, not a dropped connection,
+    so each request's scope carries the transport's ``abort`` instead.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        inner = self.app
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                scope.setdefault("extensions", {})[ABORT_KEY] = transport.abort
+            await inner(scope, receive, send)
+
+        self.app = app
+
+
+class Simulator:
+    """An offline FoxAPI speaking CONTRACT.md over real HTTP on loopback.
+
+    Use as a context manager (``with Simulator(time_scale=0.05) as sim: ...``) or call
+    :meth:`start` / :meth:`stop` (both idempotent).
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        time_scale: float = 1.0,
+        faults: FaultsLike = None,
+        seed: int = 0,
+        api_keys: Iterable[str] | None = None,
+        balance: float | None = None,
+        result_shape: str = "objects",
+        url_ttl: float | None = None,
+        render_width: int = 320,
+        fps: int = 12,
+        data_dir: str | Path | None = None,
+    ) -> None:
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        if result_shape not in RESULT_SHAPES:
+            raise ValueError(f"result_shape must be one of {', '.join(RESULT_SHAPES)}")
+        keys = frozenset(api_keys) if api_keys is not None else frozenset({DEFAULT_API_KEY})
+        if not keys:
+            raise ValueError("api_keys must hold at least one key")
+        self.port = port
+        self.time_scale = time_scale
+        self.api_key = DEFAULT_API_KEY if DEFAULT_API_KEY in keys else sorted(keys)[0]
+        self._own_dir = data_dir is None
+        folder = tempfile.mkdtemp(prefix="kling-sim-") if data_dir is None else data_dir
+        self.data_dir = Path(folder)
+        self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kling-sim-work")
+        store = Store(
+            time_scale=time_scale,
+            seed=seed,
+            balance=balance,
+            url_ttl=DAY * time_scale if url_ttl is None else url_ttl,
+            result_shape=result_shape,
+        )
+        renderer = Renderer(self.data_dir / "renders", width=render_width, fps=fps)
+        self._ctx = SimContext(
+            store=store,
+            faults=FaultInjector(FaultConfig.coerce(faults), seed),
+            pipeline=Pipeline(store, renderer, self._workers),
+            renderer=renderer,
+            api_keys=keys,
+            uploads_dir=self.data_dir / "uploads",
+        )
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if not self._ctx.base_url:
+            raise RuntimeError("the simulator is not started")
+        return self._ctx.base_url
+
+    def start(self) -> Simulator:
+        if self._thread is not None:
+            return self
+        if self._stopped:
+            raise RuntimeError("a stopped Simulator cannot be restarted; make a new one")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, self.port))
+        self.port = sock.getsockname()[1]
+        self._ctx.base_url = f"http://{HOST}:{self.port}"
+        self._ctx.pipeline.port = self.port
+        config = uvicorn.Config(
+            build_app(self._ctx),
+            http=DroppingProtocol,
+            lifespan="off",
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="kling-sim", daemon=True
+        )
+        self._thread.start()
+        self._wait_until_answering()
+        return self
+
+    def _wait_until_answering(self) -> None:
+        assert self._server is not None and self._thread is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the simulator's server did not start")
+            time.sleep(0.002)
+        with httpx.Client(trust_env=False, timeout=START_TIMEOUT) as client:
+            client.get(f"{self.base_url}/_sim/health").raise_for_status()
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=START_TIMEOUT)
+        self._workers.shutdown(wait=True, cancel_futures=True)
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- switches -----------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> FaultConfig:
+        return self._ctx.faults.config
+
+    def set_faults(self, faults: FaultsLike) -> None:
+        """Replace the fault rules now: a spec string, a dict of spec items, or a FaultConfig."""
+        self._ctx.faults.set(FaultConfig.coerce(faults))
+
+    @property
+    def result_shape(self) -> str:
+        return self._ctx.store.result_shape
+
+    @result_shape.setter
+    def result_shape(self, shape: str) -> None:
+        if shape not in RESULT_SHAPES:
+            raise ValueError(f"result_shape must be one of {', '.join(RESULT_SHAPES)}")
+        self._ctx.store.result_shape = shape
+
+    @property
+    def balance(self) -> float | None:
+        return self._ctx.store.balance
+
+    @balance.setter
+    def balance(self, credits: float | None) -> None:
+        with self._ctx.store.lock:
+            self._ctx.store.balance = credits
+
+    def expire_urls(self, task_id: str | None = None) -> int:
+        """Make the result URLs of one task (or of all) expired now; returns how many tasks."""
+        return self._ctx.store.expire(task_id)
+
+    # -- observations -------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Requests per route, creates accepted, faults injected by kind, tasks, renders."""
+        return self._ctx.stats()
+
+    def created_tasks(self) -> list[dict[str, Any]]:
+        """Every task created, oldest first: ``{id, model, created, body, status}``."""
+        return self._ctx.store.created_log()
+
+    def __repr__(self) -> str:
+        where = self._ctx.base_url or "not started"
+        return f"<Simulator {where} time_scale={self.time_scale}>"
