@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -468,6 +468,5 @@ __all__ = [
     "Task",
     "TaskError",
     "VideoRequest",
-    "replace",
     "request_hash",
 ]
