@@ -139,15 +139,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def console_log() -> harness.ConsoleLog:
-    """Console messages and page errors of `page`: `console_log.assert_no_errors()`."""
-    return harness.ConsoleLog()
-
-
-@pytest.fixture
-def page(
-    browser: Browser, console_log: harness.ConsoleLog, request: pytest.FixtureRequest
-) -> Iterator[Page]:
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     if inspect.iscoroutinefunction(request.function):
         pytest.fail(
             "`page` uses Playwright's sync API, which cannot run inside an async test's event "
@@ -157,8 +149,7 @@ def page(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
-    pg.on("console", console_log.on_console)
-    pg.on("pageerror", console_log.on_page_error)
+    log = harness.ConsoleLog.attach(pg)
     try:
         yield pg
     finally:
@@ -170,9 +161,17 @@ def page(
         if failed:
             with contextlib.suppress(Exception):
                 shot = harness.screenshot(pg, f"FAILED-{node.nodeid}")
-                shot.with_suffix(".console.txt").write_text(console_log.dump())
+                shot.with_suffix(".console.txt").write_text(log.dump())
         context.close()
         if "jupyter_server" in request.fixturenames:
             # Each test starts with no kernel running (and none left consuming the 2 cores).
             with contextlib.suppress(Exception):
                 request.getfixturevalue("jupyter_server").shutdown_kernels()
+
+
+@pytest.fixture
+def console_log(page: Page) -> harness.ConsoleLog:
+    """Console messages and page errors of `page`: `console_log.assert_no_errors()`."""
+    log = harness.ConsoleLog.of(page)
+    assert log is not None
+    return log

@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,10 +61,10 @@ ENV_CHROMIUM = "KLING_STUDIO_CHROMIUM"  # path of the Chromium binary to use
 ENV_REQUIRE_BROWSER = "KLING_STUDIO_REQUIRE_BROWSER"  # "1": missing Chromium fails, not skips
 ENV_ARTIFACTS = "KLING_STUDIO_ARTIFACTS"  # screenshots go to $KLING_STUDIO_ARTIFACTS/screenshots
 
-# Never handed to the Jupyter server (and so to its kernels): a real key must not leak into tests.
-# A test that wants a key passes it per notebook: copy_notebook(..., env={"FOXAPI_API_KEY": ...}).
-_SERVER_ENV_DROPPED = ("FOXAPI_API_KEY",)
-_SERVER_ENV_DROPPED_PREFIXES = ("JUPYTER_", "JPY_")
+# Never handed to the Jupyter server (and so to its kernels): a real key or endpoint must not leak
+# into tests. A test that wants one passes it per notebook:
+# copy_notebook(..., env={"FOXAPI_API_KEY": ...}).
+_SERVER_ENV_DROPPED_PREFIXES = ("FOXAPI_", "JUPYTER_", "JPY_")
 
 
 # --------------------------------------------------------------------------------------------
@@ -134,6 +135,19 @@ class ConsoleLog:
     page_errors: list[str] = field(default_factory=list)
     page_error_stacks: list[str] = field(default_factory=list)
 
+    @classmethod
+    def attach(cls, page: Page) -> ConsoleLog:
+        """Starts collecting `page`'s console; `ConsoleLog.of(page)` finds the log again."""
+        log = cls()
+        page.on("console", log.on_console)
+        page.on("pageerror", log.on_page_error)
+        _CONSOLE_LOGS[page] = log
+        return log
+
+    @staticmethod
+    def of(page: Page) -> ConsoleLog | None:
+        return _CONSOLE_LOGS.get(page)
+
     def on_console(self, msg: ConsoleMessage) -> None:
         self.messages.append((msg.type, msg.text))
 
@@ -160,6 +174,9 @@ class ConsoleLog:
         lines = [f"[{kind}] {text}" for kind, text in self.messages]
         lines += [f"[pageerror] {text}" for text in self.page_error_stacks]
         return "\n".join(lines)
+
+
+_CONSOLE_LOGS: weakref.WeakKeyDictionary[Page, ConsoleLog] = weakref.WeakKeyDictionary()
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,13 +255,9 @@ def _free_port() -> int:
 
 
 def server_env(base_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The server's environment: ours minus FOXAPI_API_KEY and any JUPYTER_*/JPY_* setting, plus
-    private Jupyter/IPython folders under `base_dir` and `extra` (e.g. KLING_STUDIO_HOME)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in _SERVER_ENV_DROPPED and not k.startswith(_SERVER_ENV_DROPPED_PREFIXES)
-    }
+    """The server's environment: ours minus any FOXAPI_* (the key!), JUPYTER_* or JPY_* variable,
+    plus private Jupyter/IPython folders under `base_dir` and `extra` (e.g. KLING_STUDIO_HOME)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SERVER_ENV_DROPPED_PREFIXES)}
     env.update(
         JUPYTER_CONFIG_DIR=str(base_dir / "config"),
         JUPYTER_DATA_DIR=str(base_dir / "data"),
@@ -252,9 +265,6 @@ def server_env(base_dir: Path, extra: Mapping[str, str] | None = None) -> dict[s
         IPYTHONDIR=str(base_dir / "ipython"),
     )
     env.update(extra or {})
-    for key in _SERVER_ENV_DROPPED:
-        if extra is None or key not in extra:
-            env.pop(key, None)
     return env
 
 
@@ -585,12 +595,14 @@ _WIDGET_TROUBLE_JS = """() => [...document.querySelectorAll('.jp-OutputArea-outp
 
 def wait_for_widget(page: Page, selector: str, timeout: float = 30_000) -> Locator:
     """Waits until `selector` (e.g. "[data-testid=studio]") is visible; returns its locator.
-    On a timeout the error lists stderr outputs and widget errors found on the page."""
+    On a timeout the error lists the page's errors (e.g. one thrown by a widget's `render`),
+    stderr outputs and error-like outputs."""
     locator = page.locator(selector).first
     try:
         locator.wait_for(state="visible", timeout=timeout)
     except Error as exc:
-        trouble = page.evaluate(_WIDGET_TROUBLE_JS)
-        detail = "\n".join(trouble) or "(no stderr output or widget error on the page)"
+        log = ConsoleLog.of(page)
+        trouble = [*(log.errors() if log else []), *page.evaluate(_WIDGET_TROUBLE_JS)]
+        detail = "\n".join(trouble) or "(no error in the console, stderr or outputs)"
         raise AssertionError(f"{selector!r} not visible after {timeout} ms:\n{detail}") from exc
     return locator

@@ -185,3 +185,19 @@ def test_missing_chromium_skips_or_fails(required: bool, tmp_path: Path) -> None
         assert "2 skipped" in out, out
     assert time.monotonic() - t0 < 30, "a missing browser should not start a Jupyter server"
     assert not (tmp_path / "artifacts").exists()
+
+
+def test_server_env_keeps_secrets_and_user_settings_out(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("FOXAPI_API_KEY", "real-secret")
+    monkeypatch.setenv("FOXAPI_BASE_URL", "https://example.invalid")
+    monkeypatch.setenv("JUPYTER_PATH", "/somewhere/else")
+    monkeypatch.setenv("KLING_STUDIO_PASSED_THROUGH", "yes")
+    env = harness.server_env(tmp_path, {"KLING_STUDIO_HOME": "/h"})
+    assert not [k for k in env if k.startswith("FOXAPI_")]
+    assert "JUPYTER_PATH" not in env
+    assert env["JUPYTER_CONFIG_DIR"] == str(tmp_path / "config")
+    assert env["IPYTHONDIR"] == str(tmp_path / "ipython")
+    assert env["KLING_STUDIO_PASSED_THROUGH"] == "yes"
+    assert env["KLING_STUDIO_HOME"] == "/h"
