@@ -20,7 +20,7 @@ from typing import IO, Final
 
 import httpx
 
-from .errors import KlingStudioError, VideoExpiredError
+from .errors import DownloadError, VideoExpiredError
 
 SAFE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,100}")
 # Names Windows refuses for a file, whatever the extension.
@@ -30,10 +30,6 @@ _RESERVED: Final = frozenset(
 EXPIRED_STATUSES: Final = frozenset({403, 404, 410})
 PART_SUFFIX: Final = ".part"
 CHUNK: Final = 1 << 16
-
-
-class DownloadError(KlingStudioError):
-    """A video could not be downloaded (after every retry), or what came was not a video."""
 
 
 class _Retry(Exception):

@@ -235,5 +235,9 @@ class VideoExpiredError(KlingStudioError):
         )
 
 
+class DownloadError(KlingStudioError):
+    """A video could not be downloaded (after every retry), or what came was not a video."""
+
+
 class HistoryError(KlingStudioError):
     """The history database is locked, corrupt or unwritable; nothing was overwritten."""
