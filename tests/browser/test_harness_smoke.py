@@ -167,8 +167,10 @@ def test_missing_chromium_skips_or_fails(required: bool, tmp_path: Path) -> None
         env[harness.ENV_REQUIRE_BROWSER] = "1"
     test_id = f"{Path(__file__).relative_to(harness.REPO)}::test_smoke"
     t0 = time.monotonic()
+    # Without the project's addopts and nbval: nbval's imports alone take ~3 s here.
+    quick = ["-o", "addopts=", "-p", "no:nbval", "-p", "no:cacheprovider"]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", test_id, "-q", "-rsE", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", test_id, "-q", "-rsE", *quick],
         cwd=harness.REPO,
         env=env,
         capture_output=True,
