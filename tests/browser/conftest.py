@@ -3,7 +3,8 @@
 - `jupyter_server` (session): one `jupyter lab` for the whole run (it serves /lab, /tree and
   /notebooks), kernel = this Python (the project's .venv), no FOXAPI_API_KEY, KLING_STUDIO_HOME
   in a temporary folder. Override `jupyter_server_env` to add server-wide variables; pass `env=`
-  to `harness.copy_notebook` for per-notebook ones.
+  to `harness.copy_notebook` for per-notebook ones. Its log ends up in
+  $KLING_STUDIO_ARTIFACTS/jupyter-server.log.
 - `browser` (package): headless Chromium through Playwright's sync API.
 - `page` (function): a fresh browser context; its console is collected in `console_log`; a
   failing test leaves a screenshot and the console in $KLING_STUDIO_ARTIFACTS/screenshots/.
