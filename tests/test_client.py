@@ -198,7 +198,7 @@ async def test_balance_too_low_is_402(client: AsyncClient, server: Simulator) ->
 
 
 @pytest.mark.parametrize(
-    "fault", ["5xx=0.6@get", "429=0.6@get", "drop=0.5@get", "malformed=0.5@get", "slow=0.3@get"]
+    "fault", ["5xx=0.4@get", "429=0.5@get", "drop=0.4@get", "malformed=0.4@get", "slow=0.3@get"]
 )
 async def test_reads_survive_faults(server: Simulator, fault: str) -> None:
     server.set_faults(f"{fault},retry_after=0.05,slow_seconds=1.5")

@@ -120,7 +120,7 @@ async def test_lost_create_is_journalled_as_unknown(sim: Simulator, tmp_path: Pa
         sim.set_faults(None)
     assert record.status == "unknown" and record.task_id is None
     assert "connection dropped" in (record.unknown_reason or "")
-    made = [t for t in sim.created_tasks() if t["body"]["prompt"] == "lost"]
+    made = [t for t in sim.created_tasks() if t["body"].get("prompt") == "lost"]
     assert len(made) == 1  # it does exist at the server, and was not sent twice
 
 
