@@ -90,7 +90,11 @@ class FaultConfig:
         if isinstance(value, Mapping):
             if "spec" in value and len(value) == 1:
                 return cls.coerce(value["spec"])  # type: ignore[arg-type]
-            return cls.parse(",".join(f"{key}={val}" for key, val in value.items()))
+            items = []
+            for key, rate in value.items():
+                kind, at, routes = str(key).partition("@")
+                items.append(f"{kind}={rate}{at}{routes}")
+            return cls.parse(",".join(items))
         raise TypeError(f"faults must be a spec string, a dict or a FaultConfig, not {value!r}")
 
     def to_spec(self) -> str:
