@@ -10,7 +10,7 @@ import pytest
 
 from kling_studio.simulator import FaultConfig, Simulator
 
-from .conftest import MakeSim, client, create, picture, upload, wait_done
+from .conftest import MakeSim, client, create, picture, upload
 
 BODY = {"prompt": "x", "image_url": "http://example.com/a.jpg"}
 
@@ -233,4 +233,3 @@ def test_retries_get_through_eventually(make_sim: MakeSim) -> None:
             raise AssertionError("never completed")
     faults = sim.stats()["faults"]
     assert faults.get("5xx", 0) > 0 and faults.get("429", 0) > 0
-    assert wait_done  # keep the helper imported for symmetry with other modules

@@ -167,4 +167,4 @@ def test_default_url_ttl_is_a_scaled_day(make_sim: MakeSim) -> None:
         url = upload(api, PNG)
         task = wait_done(api, create(api, prompt="x", image_url=url)["id"])
     assert httpx.get(task["results"][0]["url"], trust_env=False).status_code == 200
-    assert sim._ctx.store.url_ttl == pytest.approx(86.4)
+    assert sim.url_ttl == pytest.approx(86.4)

@@ -106,7 +106,11 @@ def test_admin_tasks_and_config(sim: Simulator, api: httpx.Client) -> None:
     answer = httpx.post(config, json={"result_shape": "strings", "balance": 5}, trust_env=False)
     assert answer.json() == {"result_shape": "strings", "balance": 5}
     assert (sim.result_shape, sim.balance) == ("strings", 5)
-    assert httpx.post(config, json={"result_shape": "nope"}, trust_env=False).status_code == 400
+    for nonsense in ({"result_shape": "nope"}, {"balance": -1}, {"balance": "lots"}, [1]):
+        assert httpx.post(config, json=nonsense, trust_env=False).status_code == 400
+    assert (sim.result_shape, sim.balance) == ("strings", 5)
+    with pytest.raises(ValueError):
+        sim.balance = -3
 
 
 def test_switches_refuse_nonsense() -> None:

@@ -25,9 +25,11 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from . import tariff, validation
+from .admin import admin_routes
 from .context import SimContext
-from .faults import FaultConfig, FaultPlan
-from .state import RESULT_SHAPES, QuotaExceeded, Upload
+from .envelopes import bad_request, error, invalid, media_type, not_found
+from .faults import FaultPlan
+from .state import QuotaExceeded, Upload
 
 # uvicorn's connection hands the app a way to drop it; see server.DroppingProtocol.
 ABORT_KEY = "kling_studio.simulator.abort"
@@ -42,23 +44,6 @@ Handler = Callable[[Request, FaultPlan], Awaitable[Response]]
 
 class TooLarge(Exception):
     pass
-
-
-def error(
-    status: int,
-    message: str,
-    kind: str,
-    code: str | None = None,
-    param: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """The documented error envelope: ``{"error": {message, type, code?, param?}}``."""
-    detail: dict[str, Any] = {"message": message, "type": kind}
-    if code is not None:
-        detail["code"] = code
-    if param is not None:
-        detail["param"] = param
-    return JSONResponse({"error": detail}, status_code=status, headers=headers)
 
 
 def _seconds_header(seconds: float) -> str:
@@ -162,22 +147,10 @@ def _too_large(what: str) -> JSONResponse:
     return error(413, f"{what} is larger than 10 MB", "invalid_request_error", "file_too_large")
 
 
-def _bad_request(message: str, code: str = "invalid_request") -> JSONResponse:
-    return error(400, message, "invalid_request_error", code)
-
-
-def _invalid(message: str, param: str, code: str = "invalid_parameter") -> JSONResponse:
-    return error(422, message, "invalid_request_error", code, param)
-
-
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
 async def _json_object(request: Request, limit: int) -> dict[str, Any] | Response:
     """The body as a JSON object, or the 400/413 answer saying why not."""
-    if _media_type(request) != "application/json":
-        return _bad_request("Content-Type must be application/json", "invalid_content_type")
+    if media_type(request) != "application/json":
+        return bad_request("Content-Type must be application/json", "invalid_content_type")
     try:
         raw = await _read_body(request, limit)
     except TooLarge:
@@ -185,9 +158,9 @@ async def _json_object(request: Request, limit: int) -> dict[str, Any] | Respons
     try:
         body = json.loads(raw)
     except ValueError as exc:
-        return _bad_request(f"The body is not valid JSON: {exc}", "invalid_json")
+        return bad_request(f"The body is not valid JSON: {exc}", "invalid_json")
     if not isinstance(body, dict):
-        return _bad_request("The body must be a JSON object", "invalid_json")
+        return bad_request("The body must be a JSON object", "invalid_json")
     return body
 
 
@@ -202,7 +175,7 @@ def _create(ctx: SimContext) -> Handler:
         try:
             checked = validation.check_create(body)
         except validation.Invalid as bad:
-            return _invalid(bad.message, bad.param, bad.code)
+            return invalid(bad.message, bad.param, bad.code)
         try:
             task = ctx.store.create_task(checked, body, fail=plan.fail, variant=plan.variant)
         except QuotaExceeded as short:
@@ -237,7 +210,7 @@ def _get_task(ctx: SimContext) -> Handler:
         # ?sync_upstream=true is accepted; the simulator is always in sync with itself.
         task = ctx.store.task(request.path_params["task_id"])
         if task is None:
-            return error(404, "Task not found", "not_found", "task_not_found")
+            return not_found()
         return JSONResponse(ctx.store.view(task, ctx.base_url))
 
     return handler
@@ -250,16 +223,16 @@ def _upload_base64(ctx: SimContext) -> Handler:
             return body
         data = body.get("file_data")
         if not isinstance(data, str) or not data:
-            return _invalid("file_data is required", "file_data")
+            return invalid("file_data is required", "file_data")
         name = body.get("file_name", "upload")
         if not isinstance(name, str):
-            return _invalid("file_name must be a string", "file_name")
+            return invalid("file_name must be a string", "file_name")
         if data.startswith("data:") and "," in data:  # tolerate a data URL
             data = data.split(",", 1)[1]
         try:
             decoded = base64.b64decode("".join(data.split()), validate=True)
         except (binascii.Error, ValueError):
-            return _bad_request("file_data is not valid base64", "invalid_base64")
+            return bad_request("file_data is not valid base64", "invalid_base64")
         if len(decoded) > MAX_FILE:
             return _too_large("The file")
         return await _store_upload(ctx, name, decoded)
@@ -269,8 +242,8 @@ def _upload_base64(ctx: SimContext) -> Handler:
 
 def _upload_stream(ctx: SimContext) -> Handler:
     async def handler(request: Request, plan: FaultPlan) -> Response:
-        if _media_type(request) != "multipart/form-data":
-            return _bad_request("Content-Type must be multipart/form-data", "invalid_content_type")
+        if media_type(request) != "multipart/form-data":
+            return bad_request("Content-Type must be multipart/form-data", "invalid_content_type")
         try:
             raw = await _read_body(request, MAX_MULTIPART_BODY)
         except TooLarge:
@@ -279,10 +252,10 @@ def _upload_stream(ctx: SimContext) -> Handler:
         try:
             form = await replay.form(max_files=4, max_fields=16)
         except Exception as exc:  # python-multipart's errors have no common base worth naming
-            return _bad_request(f"The multipart body could not be read: {exc}")
+            return bad_request(f"The multipart body could not be read: {exc}")
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
-            return _invalid("multipart field 'file' is required", "file")
+            return invalid("multipart field 'file' is required", "file")
         data = await upload.read()
         await form.close()
         if len(data) > MAX_FILE:
@@ -378,59 +351,6 @@ def _serve_video(ctx: SimContext) -> Handler:
     return handler
 
 
-# -- admin --------------------------------------------------------------------------------------
-
-
-def _admin_routes(ctx: SimContext) -> list[Route]:
-    async def health(request: Request) -> Response:
-        return JSONResponse({"ok": True})
-
-    async def stats(request: Request) -> Response:
-        return JSONResponse(ctx.stats())
-
-    async def tasks(request: Request) -> Response:
-        return JSONResponse(ctx.store.created_log())
-
-    async def faults(request: Request) -> Response:
-        raw = (await request.body()).decode("utf-8", "replace")
-        try:
-            value: Any = json.loads(raw) if _media_type(request) == "application/json" else raw
-            ctx.faults.set(FaultConfig.coerce(value))
-        except (ValueError, TypeError) as exc:
-            return _bad_request(str(exc), "invalid_fault_spec")
-        return JSONResponse({"faults": ctx.faults.config.to_spec()})
-
-    async def expire(request: Request) -> Response:
-        raw = await request.body()
-        body = json.loads(raw) if raw.strip() else {}
-        task_id = body.get("task_id") if isinstance(body, dict) else None
-        try:
-            count = ctx.store.expire(task_id)
-        except KeyError:
-            return error(404, "Task not found", "not_found", "task_not_found")
-        return JSONResponse({"expired": count})
-
-    async def config(request: Request) -> Response:
-        body = await request.json()
-        store = ctx.store
-        if "result_shape" in body:
-            if body["result_shape"] not in RESULT_SHAPES:
-                return _bad_request(f"result_shape must be one of {', '.join(RESULT_SHAPES)}")
-            store.result_shape = body["result_shape"]
-        if "balance" in body:
-            store.balance = body["balance"]
-        return JSONResponse({"result_shape": store.result_shape, "balance": store.balance})
-
-    return [
-        Route("/_sim/health", health),
-        Route("/_sim/stats", stats),
-        Route("/_sim/tasks", tasks),
-        Route("/_sim/faults", faults, methods=["POST"]),
-        Route("/_sim/expire", expire, methods=["POST"]),
-        Route("/_sim/config", config, methods=["POST"]),
-    ]
-
-
 # -- assembly -----------------------------------------------------------------------------------
 
 
@@ -457,7 +377,7 @@ def build_app(ctx: SimContext) -> Starlette:
         # The "CDN": public links, no key.
         api("/files/{upload_id}/{name}", "files", _serve_upload(ctx), "GET", key=False),
         api("/videos/{task_id}.mp4", "files", _serve_video(ctx), "GET", key=False),
-        *_admin_routes(ctx),
+        *admin_routes(ctx),
     ]
     return Starlette(
         routes=routes,

@@ -9,7 +9,7 @@ from typing import Any
 from .faults import FaultInjector
 from .pipeline import Pipeline
 from .render import Renderer
-from .state import Store
+from .state import RESULT_SHAPES, Store
 
 DEFAULT_API_KEY = "sk-sim-kling-studio"
 
@@ -28,6 +28,20 @@ class SimContext:
         """Seconds a 429 asks the client to wait: the spec's option, else scaled, >= 0.05."""
         chosen = self.faults.config.retry_after
         return chosen if chosen is not None else max(0.05, self.store.time_scale)
+
+    def set_result_shape(self, shape: object) -> None:
+        if shape not in RESULT_SHAPES:
+            raise ValueError(f"result_shape must be one of {', '.join(RESULT_SHAPES)}")
+        self.store.result_shape = str(shape)
+
+    def set_balance(self, credits: object) -> None:
+        """A number of credits (>= 0), or None for unlimited."""
+        if credits is not None and (
+            isinstance(credits, bool) or not isinstance(credits, int | float) or credits < 0
+        ):
+            raise ValueError("balance must be a number >= 0, or null for unlimited")
+        with self.store.lock:
+            self.store.balance = credits
 
     def stats(self) -> dict[str, Any]:
         numbers = self.store.snapshot()

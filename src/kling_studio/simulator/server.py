@@ -235,9 +235,8 @@ class Simulator:
 
     @result_shape.setter
     def result_shape(self, shape: str) -> None:
-        if shape not in RESULT_SHAPES:
-            raise ValueError(f"result_shape must be one of {', '.join(RESULT_SHAPES)}")
-        self._ctx.store.result_shape = shape
+        """``objects`` (default), ``strings``, ``video_url``, ``output`` or ``mixed``."""
+        self._ctx.set_result_shape(shape)
 
     @property
     def balance(self) -> float | None:
@@ -245,8 +244,13 @@ class Simulator:
 
     @balance.setter
     def balance(self, credits: float | None) -> None:
-        with self._ctx.store.lock:
-            self._ctx.store.balance = credits
+        """Credits left (each create reserves some; too few -> 402), or None: unlimited."""
+        self._ctx.set_balance(credits)
+
+    @property
+    def url_ttl(self) -> float:
+        """Seconds a result or upload link stays valid (default: a day times time_scale)."""
+        return self._ctx.store.url_ttl
 
     def expire_urls(self, task_id: str | None = None) -> int:
         """Make the result URLs of one task (or of all) expired now; returns how many tasks."""
