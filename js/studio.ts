@@ -11,6 +11,7 @@ import { styleElement } from "./styles";
 import type { Traits } from "./types";
 import { ChunkRouter, Limiter, type VideoDeps } from "./video";
 import { CardsView } from "./views/cards";
+import { CompareView } from "./views/compare";
 import { FormView } from "./views/form";
 import { GenerateView } from "./views/generate";
 import { ErrorBanner, HeaderView } from "./views/header";
@@ -50,6 +51,8 @@ export function mountStudio(model: AnyModel<Traits>, el: HTMLElement, opts: Stud
   store.subscribe((_, external) => (external ? gen.refresh() : gen.edited()));
   const cards = new CardsView(videoDeps);
   const history = new HistoryView(rpc, videoDeps, scope, opts.pageSize);
+  // A/B comparison: listens to its own traits (comparison, form, pictures, rules) and task messages.
+  const compare = new CompareView({ model, rpc, scope, video: videoDeps, rules });
 
   const root = h(
     "div",
@@ -61,6 +64,7 @@ export function mountStudio(model: AnyModel<Traits>, el: HTMLElement, opts: Stud
     form.el,
     generate.el,
     cards.el,
+    compare.el,
     history.el,
   );
 

@@ -88,6 +88,28 @@ export const CSS = `
 .kls-table tbody tr { cursor: pointer; }
 .kls-table tbody tr:hover { background: var(--kls-bg2); }
 .kls-table tbody tr[aria-selected="true"] { outline: 2px solid var(--kls-accent); outline-offset: -2px; }
+.kls-compare { display: flex; flex-direction: column; gap: 8px; }
+.kls-root button.kls-compare-toggle { align-self: flex-start; font-weight: 600; background: none; border: none; padding: 2px 0; }
+.kls-compare-body, .kls-compare-builder, .kls-compare-board { display: flex; flex-direction: column; gap: 8px; }
+.kls-compare-axis { display: inline-flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+.kls-compare-boxes { display: inline-flex; gap: 10px; flex-wrap: wrap; }
+.kls-compare-plan-variants { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 2px; }
+.kls-compare-plan-variants li { display: flex; gap: 8px; align-items: baseline; }
+.kls-compare-params { margin: 0; display: flex; flex-wrap: wrap; gap: 2px 12px; min-width: 0; }
+.kls-compare-param { display: flex; gap: 4px; min-width: 0; max-width: 100%; }
+.kls-compare-param dt { color: var(--kls-fg2); }
+.kls-compare-param dt::after { content: ":"; }
+.kls-compare-param dd { margin: 0; word-break: break-word; white-space: pre-wrap; max-height: 4.5em; overflow: hidden; }
+.kls-compare-confirm { display: inline-flex; gap: 8px; align-items: center; flex-wrap: wrap; padding: 4px 8px; border-radius: 4px;
+  border: 1px solid var(--kls-warn); }
+.kls-compare-controls { position: sticky; top: 0; z-index: 1; background: var(--kls-bg); padding: 4px 0; }
+.kls-compare-controls input[type=range] { flex: 1; min-width: 160px; }
+.kls-compare-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 10px; }
+.kls-compare-cell { border: 1px solid var(--kls-border); border-radius: 6px; padding: 8px; display: flex; flex-direction: column; gap: 6px; min-width: 0; }
+.kls-compare-cell[data-status="failed"] { border-color: var(--kls-bad); }
+.kls-compare-cell .kls-compare-label { font-size: 1.1em; }
+.kls-compare-cell video { width: 100%; max-height: 300px; background: #000; border-radius: 4px; display: block; }
+.kls-compare-judge .kls-compare-note { flex: 1; min-width: 100px; }
 .kls-detail { border: 1px solid var(--kls-border); border-radius: 6px; padding: 8px; margin-top: 8px; display: flex; flex-direction: column; gap: 6px; }
 `;
 

@@ -106,6 +106,56 @@ export interface BackendError {
   at: number;
 }
 
+// --- A/B comparison (issue 5) ---
+
+export type ParamValue = string | number | boolean;
+
+export interface Variant {
+  local_id: string | null;
+  label: string;
+  /** Only the differing parameters, already short text or numbers. */
+  params: Record<string, ParamValue>;
+  status: TaskStatus;
+  progress: number;
+  has_video: boolean;
+  reused: boolean;
+  rating: number | null;
+  winner: boolean;
+  note: string;
+  error: { code: string | null; message: string } | null;
+}
+
+export interface Comparison {
+  group_id: string;
+  title: string;
+  confirm_above: number;
+  differing: string[];
+  variants: Variant[];
+}
+
+/** One list per axis of the grid; an empty list means "the form's value". */
+export interface Axes {
+  prompts: string[];
+  negative_prompts: string[];
+  resolutions: string[];
+  durations: number[];
+  use_tail: boolean[];
+}
+
+export interface PlanVariant {
+  label: string;
+  params: Record<string, ParamValue>;
+}
+
+/** The `compare_plan` reply. `confirm_above` is a front-end extension (see the protocol). */
+export interface ComparePlan {
+  count: number;
+  variants: PlanVariant[];
+  differing: string[];
+  reused: number;
+  confirm_above?: number;
+}
+
 /** Every trait of the widget, for `AnyModel<Traits>`. */
 export interface Traits {
   backend: Backend | null;
@@ -115,4 +165,5 @@ export interface Traits {
   history_count: number;
   history_rev: number;
   error: BackendError | null;
+  comparison: Comparison | null;
 }
