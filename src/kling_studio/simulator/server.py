@@ -14,6 +14,7 @@ import socket
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -89,6 +90,11 @@ class _Server(uvicorn.Server):
                 self._loop.call_soon_threadsafe(self._wake.set)
 
 
+def _remove(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class Simulator:
     """An offline FoxAPI speaking CONTRACT.md over real HTTP on loopback.
 
@@ -118,12 +124,16 @@ class Simulator:
         keys = frozenset(api_keys) if api_keys is not None else frozenset({DEFAULT_API_KEY})
         if not keys:
             raise ValueError("api_keys must hold at least one key")
+        fault_config = FaultConfig.coerce(faults)  # refuse a bad spec before making anything
         self.port = port
         self.time_scale = time_scale
         self.api_key = DEFAULT_API_KEY if DEFAULT_API_KEY in keys else sorted(keys)[0]
-        self._own_dir = data_dir is None
-        folder = tempfile.mkdtemp(prefix="kling-sim-") if data_dir is None else data_dir
-        self.data_dir = Path(folder)
+        owned = data_dir is None
+        self.data_dir = Path(
+            tempfile.mkdtemp(prefix="kling-sim-") if data_dir is None else data_dir
+        )
+        # A temporary folder goes on stop(), or when this object is collected / Python exits.
+        self._cleanup = weakref.finalize(self, _remove, self.data_dir if owned else None)
         self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kling-sim-work")
         store = Store(
             time_scale=time_scale,
@@ -135,7 +145,7 @@ class Simulator:
         renderer = Renderer(self.data_dir / "renders", width=render_width, fps=fps)
         self._ctx = SimContext(
             store=store,
-            faults=FaultInjector(FaultConfig.coerce(faults), seed),
+            faults=FaultInjector(fault_config, seed),
             pipeline=Pipeline(store, renderer, self._workers),
             renderer=renderer,
             api_keys=keys,
@@ -171,7 +181,6 @@ class Simulator:
             log_config=None,
             log_level="warning",
             access_log=False,
-            timeout_graceful_shutdown=1,
         )
         self._server = _Server(config)
         self._thread = threading.Thread(
@@ -205,8 +214,7 @@ class Simulator:
             self._server.exit()
             self._thread.join(timeout=START_TIMEOUT)
         self._workers.shutdown(wait=True, cancel_futures=True)
-        if self._own_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+        self._cleanup()
 
     def __enter__(self) -> Simulator:
         return self.start()
