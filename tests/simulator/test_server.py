@@ -122,3 +122,12 @@ def test_switches_refuse_nonsense() -> None:
         Simulator(faults="explode=1")
     with pytest.raises(ValueError):
         Simulator(api_keys=[])
+
+
+def test_answers_without_nagle_delays(sim: Simulator, api: httpx.Client) -> None:
+    """A listener made without IPPROTO_TCP left TCP_NODELAY off: ~44 ms per request."""
+    api.get("/v1/tasks/nope")
+    began = time.perf_counter()
+    for _ in range(20):
+        api.get("/v1/tasks/nope")
+    assert (time.perf_counter() - began) / 20 < 0.02

@@ -168,7 +168,9 @@ class Simulator:
             raise RuntimeError("a stopped Simulator cannot be restarted; make a new one")
         if self._thread is not None:
             return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when the
+        # listener says TCP explicitly; without it every response waits ~40 ms (Nagle + ACK).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((HOST, self.port))
         self.port = sock.getsockname()[1]
