@@ -11,13 +11,14 @@ import asyncio
 import base64
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anywidget
 import traitlets
 
+from . import compare as cmp
 from . import contract as c
 from .backend import Backend, choose_backend
 from .client import AsyncClient
@@ -26,8 +27,13 @@ from .models import VideoRequest
 from .pictures import Picture, is_url, load_local_picture, read_picture
 from .records import TaskRecord
 from .runner import Runner, request_from_record
+from .snippets import Snippets, snippets
 from .store import History
 from .sync import run_sync
+from .widget_compare import Desk, grid_from_axes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("kling_studio")
 T = TypeVar("T")
@@ -73,6 +79,7 @@ class Studio(anywidget.AnyWidget):
     history_count = traitlets.Int(0).tag(sync=True)
     history_rev = traitlets.Int(0).tag(sync=True)
     error = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    comparison = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
 
     def __init__(
         self,
@@ -110,6 +117,7 @@ class Studio(anywidget.AnyWidget):
         self.runner = Runner(self.client, store, max_in_flight=max_in_flight)
         self._pictures: dict[str, Picture | str | None] = {"image": None, "image_tail": None}
         self._background: set[asyncio.Future[Any]] = set()
+        self._compare = Desk(self.runner, self.client, self._set_comparison)
         self.runner.subscribe(self._on_card)
         self.on_msg(self._on_message)
         self._refresh_history()
@@ -192,8 +200,130 @@ class Studio(anywidget.AnyWidget):
         return self.history.df(**filters)
 
     def wait_all(self, timeout: float | None = None) -> None:
-        """Block until every task in flight has ended."""
-        self._run(asyncio.wait_for(self.runner.join(), timeout))
+        """Block until every task in flight (and every queued variant of a comparison) ended."""
+        self._run(asyncio.wait_for(self._join(), timeout))
+
+    async def _join(self) -> None:
+        await self._compare.join()
+        await self.runner.join()
+
+    # --- A/B comparisons (compare.py, widget_compare.py) ------------------------------------
+
+    def plan_comparison(
+        self,
+        *,
+        prompts: Sequence[str] | None = None,
+        negative_prompts: Sequence[str] | None = None,
+        resolutions: Sequence[str] | None = None,
+        durations: Sequence[int] | None = None,
+        images: Sequence[Any] | None = None,
+        variants: Sequence[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """What `compare` would run, sending nothing: `{count, variants, differing, reused}`."""
+        grid = self._grid(prompts, negative_prompts, resolutions, durations, images, variants)
+        return self._compare.plan_reply(grid)
+
+    def compare(
+        self,
+        *,
+        prompts: Sequence[str] | None = None,
+        negative_prompts: Sequence[str] | None = None,
+        resolutions: Sequence[str] | None = None,
+        durations: Sequence[int] | None = None,
+        images: Sequence[Any] | None = None,
+        variants: Sequence[dict[str, Any]] | None = None,
+        reuse: bool = True,
+        max_concurrency: int = cmp.DEFAULT_MAX_CONCURRENCY,
+        confirm: bool = False,
+        title: str | None = None,
+        group_id: str | None = None,
+    ) -> str:
+        """Run an A/B grid from the form (the lists given are its axes) and show it; returns
+        its group id at once. More than 4 tasks need `confirm=True`. A variant identical to a
+        finished task of the history is reused unless `reuse=False`."""
+        grid = self._grid(prompts, negative_prompts, resolutions, durations, images, variants)
+        comparison = self._run(
+            self._compare.run(
+                grid,
+                confirm=confirm,
+                hint="pass confirm=True",
+                reuse=reuse,
+                max_concurrency=max_concurrency,
+                title=title,
+                group_id=group_id,
+            )
+        )
+        return comparison.group_id
+
+    def compare_df(self, group_id: str | None = None) -> pd.DataFrame:
+        """A row per variant of a comparison (the latest by default)."""
+        return self._compare.get(group_id).df()
+
+    def export_comparison(self, path: str | Path, group_id: str | None = None) -> Path:
+        """Write a comparison (the latest by default) as .csv or as a self-contained .html."""
+        comparison = self._compare.get(group_id)
+        suffix = Path(path).suffix.lower()
+        if suffix == ".csv":
+            return comparison.export_csv(path)
+        if suffix in (".html", ".htm"):
+            return comparison.export_html(path)
+        raise InputError(f"export to .csv or .html, not {suffix or 'no extension'!r}", "path")
+
+    def show_comparison(self, group_id: str | None = None) -> None:
+        """Show a comparison (the latest by default) in the widget."""
+        self._compare.show(self._compare.get(group_id))
+
+    def rate(
+        self,
+        local_id: str,
+        rating: int | None = None,
+        winner: bool | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Judge a task: a 1-5 rating, a winner mark, a note (None leaves a value as it is)."""
+        self._compare.rate(local_id, rating=rating, winner=winner, note=note)
+
+    def snippets(self, local_id: str) -> Snippets:
+        """The task's HTTP request and last answer, and the calls as curl and httpx."""
+        record = self.history.get(local_id)
+        if record is None:
+            raise InputError(f"no task {local_id!r} in the history", "local_id")
+        return snippets(record, base_url=self._backend.base_url)
+
+    def _grid(
+        self,
+        prompts: Sequence[str] | None,
+        negative_prompts: Sequence[str] | None,
+        resolutions: Sequence[str] | None,
+        durations: Sequence[int] | None,
+        images: Sequence[Any] | None,
+        variants: Sequence[dict[str, Any]] | None,
+    ) -> cmp.Grid:
+        overrides: dict[str, Any] = {}
+        if images and self._pictures["image"] is None:
+            first = images[0]
+            overrides["image"] = first[0] if isinstance(first, tuple | list) else first
+        return cmp.plan_grid(
+            self.request(**overrides),
+            prompts=prompts,
+            negative_prompts=negative_prompts,
+            resolutions=resolutions,
+            durations=durations,
+            images=images,
+            variants=variants,
+            picture_names=self._picture_names(),
+        )
+
+    def _picture_names(self) -> dict[str, str]:
+        """sha256 -> the name the user picked, so a cell says "dusk.png", not a hash."""
+        return {
+            pic.sha256: pic.name
+            for pic in self._pictures.values()
+            if isinstance(pic, Picture) and pic.name not in ("", "bytes", "image", "picture")
+        }
+
+    def _set_comparison(self, value: dict[str, Any] | None) -> None:
+        self.set_trait("comparison", value)  # the trait allows None; its stub does not say so
 
     def close(self) -> None:
         """Stop following tasks (they go on at FoxAPI; a new Studio resumes them)."""
@@ -205,6 +335,7 @@ class Studio(anywidget.AnyWidget):
         super().close()
 
     async def _aclose(self) -> None:
+        self._compare.cancel_all()
         await self.runner.aclose()
         await self.client.aclose()
 
@@ -248,6 +379,7 @@ class Studio(anywidget.AnyWidget):
 
     def _on_card(self, card: dict[str, Any]) -> None:
         self.send({"kind": "task", "card": card})
+        self._compare.on_card(card)  # a dict lookup unless a shown variant changed status
         if card["status"] != "processing" or card["progress"] == 0 or card.get("has_video"):
             self._refresh_history()
 
@@ -395,6 +527,35 @@ class Studio(anywidget.AnyWidget):
             raise InputError(f"unknown field(s) {sorted(unknown)}", field="changes")
         request = self.runner.request_from(str(msg.get("local_id")), **changes)
         return {"local_id": await self._submit(request)}
+
+    def _axes_grid(self, msg: dict[str, Any]) -> cmp.Grid:
+        tail = self._pictures["image_tail"]
+        return grid_from_axes(
+            msg.get("axes"),
+            self.request(),
+            image_tail=tail.data if isinstance(tail, Picture) else tail,
+            picture_names=self._picture_names(),
+        )
+
+    async def _msg_compare_plan(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        return self._compare.plan_reply(self._axes_grid(msg))
+
+    async def _msg_compare_run(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        grid = self._axes_grid(msg)
+        confirmed = msg.get("confirmed") is True
+        comparison = await self._compare.run(grid, confirm=confirmed, hint="confirm to send them")
+        return {"group_id": comparison.group_id}
+
+    async def _msg_compare_open(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        group_id = msg.get("group_id")
+        if not isinstance(group_id, str) or not group_id:
+            raise InputError("compare_open needs a group_id", "group_id")
+        self._compare.show(self._compare.get(group_id))
+        return None
+
+    async def _msg_rate(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        self._compare.rate_message(msg)
+        return None
 
 
 def picture_info(pic: Picture, slot: str, url: str | None = None) -> dict[str, Any]:
