@@ -9,7 +9,7 @@ from typing import Any
 from .faults import FaultInjector
 from .pipeline import Pipeline
 from .render import Renderer
-from .state import RESULT_SHAPES, Store
+from .state import Store, check_result_shape
 
 DEFAULT_API_KEY = "sk-sim-kling-studio"
 
@@ -30,9 +30,7 @@ class SimContext:
         return chosen if chosen is not None else max(0.05, self.store.time_scale)
 
     def set_result_shape(self, shape: object) -> None:
-        if shape not in RESULT_SHAPES:
-            raise ValueError(f"result_shape must be one of {', '.join(RESULT_SHAPES)}")
-        self.store.result_shape = str(shape)
+        self.store.result_shape = check_result_shape(shape)
 
     def set_balance(self, credits: object) -> None:
         """A number of credits (>= 0), or None for unlimited."""

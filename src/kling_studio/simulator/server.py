@@ -29,7 +29,7 @@ from .context import DEFAULT_API_KEY, SimContext
 from .faults import FaultConfig, FaultInjector, FaultsLike
 from .pipeline import Pipeline
 from .render import Renderer
-from .state import RESULT_SHAPES, Store
+from .state import Store, check_result_shape
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
@@ -119,8 +119,7 @@ class Simulator:
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
-        if result_shape not in RESULT_SHAPES:
-            raise ValueError(f"result_shape must be one of {', '.join(RESULT_SHAPES)}")
+        check_result_shape(result_shape)
         keys = frozenset(api_keys) if api_keys is not None else frozenset({DEFAULT_API_KEY})
         if not keys:
             raise ValueError("api_keys must hold at least one key")

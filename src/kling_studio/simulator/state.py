@@ -23,6 +23,7 @@ from typing import Any
 
 from . import tariff
 from .render import Rendered
+from .validation import VOICE_MODEL
 
 RESULT_SHAPES = ("objects", "strings", "video_url", "output", "mixed")
 FAIL_CODES = {
@@ -30,7 +31,12 @@ FAIL_CODES = {
     "upstream_error": "The upstream video service returned an error; try again later.",
     "image_fetch_failed": "The upstream service could not download image_url.",
 }
-VOICE_MODEL = "kling-video-create-voice"
+
+
+def check_result_shape(shape: object) -> str:
+    if not isinstance(shape, str) or shape not in RESULT_SHAPES:
+        raise ValueError(f"result_shape must be one of {', '.join(RESULT_SHAPES)}")
+    return shape
 
 
 class Clock:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .validation import VOICE_MODEL
+
 VIDEO_SECONDS_PER_CLIP_SECOND = 9.0  # 5 s -> 45 s, 10 s -> 90 s at time_scale 1
 RESOLUTION_TIME = {"720p": 1.0, "1080p": 1.3, "4k": 2.2}
 VOICE_SECONDS = 20.0
@@ -20,14 +22,14 @@ VOICE_CREDITS = 5
 
 def estimated_seconds(request: dict[str, Any], time_scale: float) -> float:
     """Real (scaled) seconds a task is expected to take."""
-    if request["model"] == "kling-video-create-voice":
+    if request["model"] == VOICE_MODEL:
         return VOICE_SECONDS * time_scale
     clip: float = request["duration"] * VIDEO_SECONDS_PER_CLIP_SECOND
     return clip * RESOLUTION_TIME[request["resolution"]] * time_scale
 
 
 def credits(request: dict[str, Any]) -> int:
-    if request["model"] == "kling-video-create-voice":
+    if request["model"] == VOICE_MODEL:
         return VOICE_CREDITS
     resolution: str = request["resolution"]
     amount: float = BASE_CREDITS * (request["duration"] / 5) * RESOLUTION_CREDITS[resolution]
