@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from benchmarks import overhead, polling
 from benchmarks.common import (
     format_table,
@@ -14,6 +13,7 @@ from benchmarks.common import (
     policy_changes,
     scaled_policy,
 )
+
 from kling_studio.polling import PollPolicy
 
 
