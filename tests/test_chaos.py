@@ -129,6 +129,8 @@ async def test_200_tasks_under_faults_on_every_route(chaos_sim: Simulator, tmp_p
     for kind in ("5xx", "429", "drop", "slow", "malformed", "lost"):
         assert faults.get(kind, 0) > 0, f"no {kind} fault was injected: {faults}"
     assert statuses["completed"] > TASKS // 2
+    # 200 prepares at once share one upload per picture (plus the retries of failed ones).
+    assert route_counts(stats)["upload"] <= 3 * PICTURES, route_counts(stats)
 
     summary = {
         "tasks": TASKS,

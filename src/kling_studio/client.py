@@ -60,6 +60,8 @@ class AsyncClient:
         # Pictures and public URLs are fetched without the key: it must never reach other hosts.
         self._public = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
         self._uploaded: dict[str, str] = {}  # sha256 of picture bytes -> uploaded URL
+        # One lock per picture: prepares running at once (a batch, an A/B grid) share one upload.
+        self._upload_locks: dict[str, asyncio.Lock] = {}
 
     def __repr__(self) -> str:
         return f"AsyncClient(base_url={self.base_url!r}, api_key={mask_key(self._key)})"
@@ -241,19 +243,24 @@ class AsyncClient:
         if pic.sha256 in self._uploaded:
             return self._uploaded[pic.sha256]
         self._require_key()
-        data = await self._http.request_json(
-            "POST",
-            c.UPLOAD_STREAM_PATH,
-            retry=Retry.IDEMPOTENT,
-            files={"file": (pic.upload_name, pic.data, pic.mime)},
-        )
-        url = data.get("url") if isinstance(data, dict) else None
-        if not isinstance(url, str) or not is_url(url):
-            raise TransportError(
-                "the upload answer has no http(s) url", method="POST", path=c.UPLOAD_STREAM_PATH
+        async with self._upload_locks.setdefault(pic.sha256, asyncio.Lock()):
+            if pic.sha256 in self._uploaded:  # uploaded while this call waited
+                return self._uploaded[pic.sha256]
+            data = await self._http.request_json(
+                "POST",
+                c.UPLOAD_STREAM_PATH,
+                retry=Retry.IDEMPOTENT,
+                files={"file": (pic.upload_name, pic.data, pic.mime)},
             )
-        self._uploaded[pic.sha256] = url
-        return url
+            url = data.get("url") if isinstance(data, dict) else None
+            if not isinstance(url, str) or not is_url(url):
+                raise TransportError(
+                    "the upload answer has no http(s) url",
+                    method="POST",
+                    path=c.UPLOAD_STREAM_PATH,
+                )
+            self._uploaded[pic.sha256] = url
+            return url
 
     async def create_voice(
         self, voice_url: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT
