@@ -185,6 +185,18 @@ def test_requests_and_bodies_also_give_snippets(tmp_path: Path) -> None:
     assert isinstance(snippets({"prompt": "x"}), Snippets)
 
 
+async def test_a_prepared_request_and_its_task_give_every_part(sim: Simulator) -> None:
+    sim.set_faults(None)
+    async with AsyncClient(sim.api_key, sim.base_url) as client:
+        prepared = await client.prepare(prompt="a lake", image=make_picture())
+        task = await client.create(prepared)
+    snip = snippets(prepared, base_url=sim.base_url, task=task)
+    assert snip.create.body == prepared.payload
+    assert snip.status is not None and snip.status.url == f"{sim.base_url}/v1/tasks/{task.id}"
+    assert snip.response == task.raw and snip.response["status"] == "pending"
+    assert snippets(prepared).status is None
+
+
 def test_an_unknown_outcome_says_not_to_resend() -> None:
     unknown = snippets(
         TaskRecord(**(_blank() | {"status": "unknown", "task_id": None}))  # type: ignore[arg-type]

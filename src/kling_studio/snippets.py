@@ -14,13 +14,13 @@ import shlex
 import textwrap
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import config
 from . import contract as c
 from .errors import InputError
-from .models import PreparedRequest, VideoRequest
+from .models import PreparedRequest, Task, VideoRequest
 from .pictures import is_url
 from .records import TaskRecord
 
@@ -177,9 +177,20 @@ def snippets(
     source: TaskRecord | PreparedRequest | VideoRequest | Mapping[str, Any],
     *,
     base_url: str | None = None,
+    task: Task | None = None,
 ) -> Snippets:
     """Snippets for a history record (its stored payload and last answer), a prepared request,
-    a request whose pictures are URLs, or a create body (a dict)."""
+    a request whose pictures are URLs, or a create body (a dict). With `task` (what the client
+    returned for it), the status call and the task's last answer are included too."""
+    made = _snippets(source, base_url)
+    if task is None:
+        return made
+    return replace(made, status=status_call(task.id, base_url), response=dict(task.raw) or None)
+
+
+def _snippets(
+    source: TaskRecord | PreparedRequest | VideoRequest | Mapping[str, Any], base_url: str | None
+) -> Snippets:
     if isinstance(source, TaskRecord):
         notes: tuple[str, ...] = ()
         if source.status == "unknown":
