@@ -6,6 +6,7 @@ child process's environment, so quoting mistakes (quotes, `$`, backticks, unicod
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shlex
@@ -135,6 +136,26 @@ def test_the_httpx_snippets_run_as_they_are(record: TaskRecord, sim: Simulator) 
     assert len(sim.created_tasks()) == created_before + 1
     assert snip.status_httpx is not None
     assert record.task_id is not None and record.task_id in run_python(snip.status_httpx, sim)
+
+
+def test_the_httpx_body_is_a_python_literal_equal_to_the_body() -> None:
+    body = {
+        "prompt": TRICKY + "\u2028\u2029\t\x00",
+        "generate_audio": True,
+        "voice_ids": ["v1", "v2"],
+        "multi_prompt": [{"index": 1, "prompt": "p", "duration": 2}],
+        "empty": {},
+        "nothing": None,
+        "ratio": 1.5,
+    }
+    script = snippets(body).httpx
+    tree = ast.parse(script)
+    (call,) = [
+        n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "httpx.post"
+    ]
+    (literal,) = [k.value for k in call.keywords if k.arg == "json"]
+    assert ast.literal_eval(literal) == body
+    assert "\u2028" not in script  # written as an escape, not as a raw line separator
 
 
 def test_the_key_is_never_written(record: TaskRecord, monkeypatch: pytest.MonkeyPatch) -> None:

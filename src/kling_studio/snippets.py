@@ -8,10 +8,8 @@ and as a second guard every text is scrubbed of the value found in the environme
 from __future__ import annotations
 
 import json
-import pprint
 import re
 import shlex
-import textwrap
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -68,13 +66,12 @@ class HttpCall:
     def httpx(self) -> str:
         """The same call as a small Python script with httpx."""
         headers = {k: v for k, v in self.headers.items() if k != "Authorization"}
-        args = [repr(self.url)]
+        args = [_py(self.url)]
         header_items = ['"Authorization": f"Bearer {key}"']
-        header_items += [f"{k!r}: {v!r}" for k, v in headers.items() if k != "Content-Type"]
+        header_items += [f"{_py(k)}: {_py(v)}" for k, v in headers.items() if k != "Content-Type"]
         args.append("headers={" + ", ".join(header_items) + "}")
         if self.body is not None:
-            literal = pprint.pformat(self.body, indent=1, width=88, sort_dicts=False)
-            args.append("json=" + textwrap.indent(literal, "    ").lstrip())
+            args.append("json=" + _py(self.body, level=1))  # httpx sets the Content-Type
         args.append(f"timeout={TIMEOUT_S}")
         call = f"response = httpx.{self.method.lower()}(\n"
         call += "".join(f"    {a},\n" for a in args) + ")"
@@ -235,6 +232,27 @@ def _base(base_url: str | None) -> str:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def _py(value: Any, level: int = 0) -> str:
+    """A Python literal laid out like the JSON it becomes. JSON string literals are valid Python
+    string literals, so quotes, backslashes and unicode come out right."""
+    pad, inner = "    " * level, "    " * (level + 1)
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        items = [f"{inner}{_py(str(k))}: {_py(v, level + 1)}," for k, v in value.items()]
+        return "{\n" + "\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        items = [f"{inner}{_py(v, level + 1)}," for v in value]
+        return "[\n" + "\n".join(items) + f"\n{pad}]"
+    if isinstance(value, str):
+        # Line and paragraph separators are legal in a literal but look like line breaks.
+        text = json.dumps(value, ensure_ascii=False)
+        return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return repr(value)  # bool, None, numbers: Python's spelling
 
 
 def _scrub(text: str) -> str:
