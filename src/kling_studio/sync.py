@@ -1,70 +1,32 @@
 """`Client`: the synchronous twin of AsyncClient.
 
-In a plain script it drives a private event loop. Inside a running loop (a Jupyter kernel runs
-one) it re-enters that loop with nest-asyncio, so `Client(...).generate(...)` works in a cell and
-the kernel's other tasks (the studio's progress, for one) keep moving while it waits.
+Its requests run on a private event loop in a daemon thread (engine.py), so it works the same in
+a plain script and inside a running Jupyter kernel; `on_progress` callbacks still run on the
+calling thread (a `print` lands in the cell that called).
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Coroutine
+import inspect
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from .client import DEFAULT_WAIT_TIMEOUT, AsyncClient, ProgressCallback
 from .config import mask_key
+from .engine import Engine
 from .models import PreparedRequest, Task, VideoRequest
 
 T = TypeVar("T")
-
-
-def run_sync(coro: Coroutine[Any, Any, T], private: list[asyncio.AbstractEventLoop]) -> T:
-    """Run a coroutine to completion from synchronous code, inside a running loop or not.
-
-    `private` holds the caller's own loop (created on first use) for when no loop is running.
-    """
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is not None:
-        import nest_asyncio
-
-        nest_asyncio.apply(running)
-        return running.run_until_complete(coro)
-    if not private or private[0].is_closed():
-        private[:] = [asyncio.new_event_loop()]
-    return private[0].run_until_complete(coro)
 
 
 class Client:
     """FoxAPI's video API, synchronous. Same arguments and methods as AsyncClient."""
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None, **options: Any):
-        self._options = (api_key, base_url, options)
-        self._loops: list[asyncio.AbstractEventLoop] = []
-        self._async: AsyncClient | None = None
-        self._bound_loop: asyncio.AbstractEventLoop | None = None
-        client = self._make()  # validate the settings now, not at the first call
-        self._base_url = client.base_url
-        self._has_key = "set" if client.has_key else None
-
-    def _make(self) -> AsyncClient:
-        api_key, base_url, options = self._options
-        self._async = AsyncClient(api_key, base_url, **options)
-        return self._async
-
-    def _run(self, make: functools.partial[Coroutine[Any, Any, T]]) -> T:
-        async def bound() -> T:
-            # An httpx pool belongs to the loop it first ran on; a new loop gets a new client.
-            loop = asyncio.get_running_loop()
-            if self._async is None or (self._bound_loop not in (None, loop)):
-                self._make()
-            self._bound_loop = loop
-            return await make(self._async)
-
-        return run_sync(bound(), self._loops)
+        self._async: AsyncClient | None = AsyncClient(api_key, base_url, **options)
+        self._base_url = self._async.base_url
+        self._has_key = "set" if self._async.has_key else None
+        self._engine = Engine("kling-studio-client")
 
     def __repr__(self) -> str:
         return f"Client(base_url={self.base_url!r}, api_key={mask_key(self._has_key)})"
@@ -77,6 +39,22 @@ class Client:
     def requests_sent(self) -> int:
         return self._async.requests_sent if self._async else 0
 
+    def _call(self, make: Callable[[AsyncClient], Coroutine[Any, Any, T]]) -> T:
+        if self._async is None:
+            raise RuntimeError("this Client is closed")
+        return self._engine.run(make(self._async))
+
+    def _on_caller(self, callback: ProgressCallback | None) -> ProgressCallback | None:
+        """Run a progress callback on the calling thread, not the engine's."""
+        if callback is None:
+            return None
+        engine = self._engine
+
+        def relay(task: Task) -> None:
+            engine.post(lambda: _ignore_awaitable(callback(task)))
+
+        return relay
+
     def __enter__(self) -> Client:
         return self
 
@@ -84,26 +62,22 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        if self._async is not None and self._bound_loop is not None:
-            self._run(functools.partial(AsyncClient.aclose))
-        self._async = None
-        for loop in self._loops:
-            loop.close()
-        self._loops.clear()
+        if self._async is not None:
+            self._engine.run(self._async.aclose())
+            self._async = None
+        self._engine.close()
 
     def prepare(self, request: VideoRequest | None = None, /, **fields: Any) -> PreparedRequest:
-        return self._run(functools.partial(_prepare, request=request, fields=fields))
+        return self._call(lambda c: c.prepare(request, **fields))
 
     def create(self, prepared: PreparedRequest) -> Task:
-        return self._run(functools.partial(AsyncClient.create, prepared=prepared))
+        return self._call(lambda c: c.create(prepared))
 
     def submit(self, request: VideoRequest | None = None, /, **fields: Any) -> Task:
-        return self._run(functools.partial(_submit, request=request, fields=fields))
+        return self._call(lambda c: c.submit(request, **fields))
 
     def get(self, task_id: str, *, sync_upstream: bool = False) -> Task:
-        return self._run(
-            functools.partial(AsyncClient.get, task_id=task_id, sync_upstream=sync_upstream)
-        )
+        return self._call(lambda c: c.get(task_id, sync_upstream=sync_upstream))
 
     def wait(
         self,
@@ -112,11 +86,8 @@ class Client:
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         on_progress: ProgressCallback | None = None,
     ) -> Task:
-        return self._run(
-            functools.partial(
-                AsyncClient.wait, task_or_id=task_or_id, timeout=timeout, on_progress=on_progress
-            )
-        )
+        relay = self._on_caller(on_progress)
+        return self._call(lambda c: c.wait(task_or_id, timeout=timeout, on_progress=relay))
 
     def generate(
         self,
@@ -127,39 +98,43 @@ class Client:
         on_progress: ProgressCallback | None = None,
         **fields: Any,
     ) -> Task:
-        return self._run(
-            functools.partial(
-                _generate, request=request, timeout=timeout, on_progress=on_progress, fields=fields
-            )
+        relay = self._on_caller(on_progress)
+        return self._call(
+            lambda c: c.generate(request, timeout=timeout, on_progress=relay, **fields)
         )
 
     def upload(self, picture: Any) -> str:
-        return self._run(functools.partial(AsyncClient.upload, picture=picture))
+        return self._call(lambda c: c.upload(picture))
 
     def create_voice(self, voice_url: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> str:
-        return self._run(
-            functools.partial(AsyncClient.create_voice, voice_url=voice_url, timeout=timeout)
-        )
+        return self._call(lambda c: c.create_voice(voice_url, timeout=timeout))
 
 
-# Positional-only parameters can't be passed by keyword through partial: small adapters.
-async def _prepare(
-    client: AsyncClient, request: VideoRequest | None, fields: dict[str, Any]
-) -> PreparedRequest:
-    return await client.prepare(request, **fields)
+def _ignore_awaitable(result: object) -> None:
+    """A sync Client's callbacks are plain functions; an async one can't be awaited here."""
+    if inspect.iscoroutine(result):
+        result.close()
+        raise TypeError("Client (sync) takes a plain on_progress function; use AsyncClient")
 
 
-async def _submit(
-    client: AsyncClient, request: VideoRequest | None, fields: dict[str, Any]
-) -> Task:
-    return await client.submit(request, **fields)
+def run_sync(coro: Coroutine[Any, Any, T], private: list[Any]) -> T:
+    """Transitional: the studio's old way to block on its own loop (being moved to engine.py).
 
+    Re-enters a running loop with nest-asyncio, which ipykernel 7 does not survive when cells
+    are queued behind the blocking one; widget.py stops using it in the next change.
+    """
+    import asyncio
 
-async def _generate(
-    client: AsyncClient,
-    request: VideoRequest | None,
-    timeout: float | None,
-    on_progress: ProgressCallback | None,
-    fields: dict[str, Any],
-) -> Task:
-    return await client.generate(request, timeout=timeout, on_progress=on_progress, **fields)
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is not None:
+        import nest_asyncio
+
+        nest_asyncio.apply(running)
+        return running.run_until_complete(coro)
+    if not private or private[0].is_closed():
+        private[:] = [asyncio.new_event_loop()]
+    result: T = private[0].run_until_complete(coro)
+    return result
