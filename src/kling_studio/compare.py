@@ -966,8 +966,10 @@ def _shown(value: Any) -> str:
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fafafa}
-h1{font-size:20px;margin:0 0 4px}.meta{color:#666;margin-bottom:16px}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:16px}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:16px 0 4px}
+.meta{color:#666;margin-bottom:16px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:16px;
+margin-top:20px}
 .cell{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px}
 .cell.win{border:2px solid #c9a100}
 .thumb{width:100%;aspect-ratio:16/9;object-fit:cover;background:#eee;border-radius:4px}
