@@ -12,6 +12,11 @@ moment the simulator made the task `completed` (max of its true end and its vide
 
     python -m benchmarks.polling [--tasks N] [--time-scale X] [--rounds R] [--mix]
                                  [--policy field=value,...] [--json]
+
+`--offline` runs the same comparison without HTTP or sleeping, on a virtual clock: the tasks
+come from the simulator's own Store (same duration draw, same progress readings, noise
+included) and each waiter is `next_delay` in a loop, as `AsyncClient.wait` runs it. Thousands
+of tasks take seconds, which is what a p95 needs; it is how tunings were searched.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -26,7 +32,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kling_studio import AsyncClient
-from kling_studio.polling import PollPolicy
+from kling_studio.polling import PollPolicy, PollState, next_delay
 
 from .common import (
     CountingTransport,
@@ -199,6 +205,99 @@ def run(
     return report
 
 
+class _VirtualClock:
+    """The simulator Store's clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def wall(self) -> int:
+        return 1795482000
+
+
+def run_offline(
+    *,
+    tasks: int = 20000,
+    seed: int = 1,
+    mix: bool = False,
+    tuned: PollPolicy | None = None,
+    rtt: float = 0.02,
+) -> dict[str, Any]:
+    """The benchmark on a virtual clock (real-world seconds, no HTTP): see the module doc.
+
+    `rtt` is the round trip each GET costs (added after the reading, as a remote server would).
+    """
+    from kling_studio.simulator.state import Store  # the simulator's own task model
+
+    strategies = default_strategies(tuned)
+    requests = requests_for(tasks, mix)
+    results: list[TaskResult] = []
+    started = time.perf_counter()
+    for strategy in strategies:
+        clock = _VirtualClock()
+        store = Store(time_scale=1.0, seed=seed, clock=clock)  # type: ignore[arg-type]
+        for request in requests:
+            clock.t = 0.0
+            body = {
+                "model": "kling-v3-image-to-video",
+                "prompt": request["prompt"],
+                "image_url": request["image"],
+                "resolution": request["resolution"],
+                "duration": request["duration"],
+                "generate_audio": False,
+            }
+            task = store.create_task(dict(body), body, fail=False, variant=0)
+            task.ready_at = task.started_at  # the video is there when the time is up
+            done = task.completed_at()
+            assert done is not None
+            clock.t = rtt  # the create's answer arrives
+            gets = 0
+            if strategy.interval is None:
+                policy = strategy.policy or PollPolicy()
+                state = PollState(start=clock.t, estimate=task.estimate)
+                while True:
+                    clock.t += next_delay(policy, state, clock.t)
+                    gets += 1
+                    status = task.status(clock.t + rtt / 2)
+                    progress = task.progress(clock.t + rtt / 2, status)
+                    clock.t += rtt
+                    if status == "completed":
+                        break
+                    state.observe(clock.t, progress)
+            else:
+                # A fixed grid from the submit; the k-th GET reads the task at k x interval.
+                gets = max(1, math.ceil((done - clock.t - rtt / 2) / strategy.interval))
+                clock.t += gets * strategy.interval + rtt
+            results.append(
+                TaskResult(
+                    strategy=strategy.name,
+                    round=0,
+                    task_id=task.id,
+                    status="completed",
+                    gets=gets,
+                    delay=clock.t - done,
+                    duration=done - task.started_at,
+                    planned=task.duration,
+                    estimate=task.estimate,
+                )
+            )
+    report = summarize(strategies, results, {s.name: [rtt] for s in strategies})
+    report["config"] = {
+        "tasks": tasks,
+        "time_scale": "offline",
+        "rounds": 1,
+        "seed": seed,
+        "mix": mix,
+        "rtt": rtt,
+        "tuned": policy_changes(tuned) if tuned is not None else None,
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    return report
+
+
 def summarize(
     strategies: Sequence[Strategy], results: Sequence[TaskResult], latencies: dict[str, list[float]]
 ) -> dict[str, Any]:
@@ -277,9 +376,14 @@ def render(report: dict[str, Any]) -> str:
         ]
         for name, row in report["strategies"].items()
     ]
+    where = (
+        f"offline (virtual clock, {cfg['rtt'] * 1000:g} ms per GET)"
+        if cfg["time_scale"] == "offline"
+        else f"time scale {cfg['time_scale']}"
+    )
     lines = [
         f"polling: {cfg['tasks']} tasks x {cfg['rounds']} rounds per strategy, "
-        f"time scale {cfg['time_scale']}, seed {cfg['seed']}, "
+        f"{where}, seed {cfg['seed']}, "
         f"{'mixed kinds' if cfg['mix'] else '720p 5 s (estimated_time 45)'}; "
         f"delays in real-world seconds; {cfg['wall_seconds']} s wall",
     ]
@@ -301,7 +405,7 @@ def render(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.polling", description=__doc__)
-    parser.add_argument("--tasks", type=int, default=40, help="tasks per strategy per round")
+    parser.add_argument("--tasks", type=int, default=None, help="tasks per strategy per round (40)")
     parser.add_argument("--time-scale", type=float, default=0.1, help="simulator clock scale")
     parser.add_argument("--rounds", type=int, default=2, help="rounds (one seed each)")
     parser.add_argument("--seed", type=int, default=1)
@@ -311,20 +415,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="also measure a tuned PollPolicy, e.g. 'tail_max=0.8,approach=0.7'",
     )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="virtual clock, no HTTP: --tasks defaults to 20000, one round",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--per-task", action="store_true", help="with --json: every task too")
     args = parser.parse_args(argv)
-    if args.tasks < 1 or args.rounds < 1 or args.time_scale <= 0:
+    if (args.tasks is not None and args.tasks < 1) or args.rounds < 1 or args.time_scale <= 0:
         parser.error("--tasks and --rounds must be >= 1 and --time-scale > 0")
-    report = run(
-        tasks=args.tasks,
-        time_scale=args.time_scale,
-        rounds=args.rounds,
-        seed=args.seed,
-        mix=args.mix,
-        tuned=parse_policy(args.policy) if args.policy else None,
-        progress=not args.json,
-    )
+    tuned = parse_policy(args.policy) if args.policy else None
+    if args.offline:
+        report = run_offline(tasks=args.tasks or 20000, seed=args.seed, mix=args.mix, tuned=tuned)
+    else:
+        report = run(
+            tasks=args.tasks or 40,
+            time_scale=args.time_scale,
+            rounds=args.rounds,
+            seed=args.seed,
+            mix=args.mix,
+            tuned=tuned,
+            progress=not args.json,
+        )
     if args.json:
         if not args.per_task:
             report.pop("tasks")
