@@ -91,3 +91,19 @@ def test_overhead_benchmark_runs_against_both_servers() -> None:
         assert server["round_ratio_median"] <= server["round_ratio_max"]
     assert all(isinstance(ok, bool) for ok in report["targets"].values())
     assert "| server" in overhead.render(report)
+
+
+def test_polling_offline_model_runs_on_a_virtual_clock() -> None:
+    report = polling.run_offline(tasks=50, mix=True, rtt=0.02)
+    assert report["config"]["time_scale"] == "offline"
+    rows = report["strategies"]
+    assert all(row["tasks"] == row["completed"] == 50 for row in rows.values())
+    for task in report["tasks"]:
+        assert isinstance(task["gets"], int) and task["gets"] >= 1
+        assert task["delay"] >= 0
+        if task["strategy"] == "fixed 1 s":  # a 1 s grid notices within 1 s and one round trip
+            assert task["delay"] <= 1.0 + 0.02 + 1e-9
+    # The same seed gives every strategy the same true durations here too.
+    tasks = report["tasks"]
+    durations = {s: tuple(sorted(t["planned"] for t in tasks if t["strategy"] == s)) for s in rows}
+    assert len(set(durations.values())) == 1
