@@ -51,7 +51,9 @@ class PollState:
         estimate = self.estimate or policy.default_estimate
         moving = [(t, p) for t, p in self.samples if 0 < p < 100]
         if len(moving) >= 2:
-            (t1, p1), (t2, p2) = moving[-2], moving[-1]
+            # The rate over the whole run so far: two readings a second apart near the end
+            # differ by a point or two of noise, which would predict the end far too late.
+            (t1, p1), (t2, p2) = moving[0], moving[-1]
             if p2 > p1 and t2 > t1:
                 rate = (p2 - p1) / (t2 - t1)
                 return t2 + (100 - p2) / rate
