@@ -295,6 +295,32 @@ async def test_cancel_starts_no_more_variants(parts: tuple[Runner, AsyncClient])
     assert [comparison.status(e) for e in comparison.entries][1:] == ["not_sent", "not_sent"]
 
 
+async def test_a_variant_the_runner_refuses_does_not_stop_the_others(
+    parts: tuple[Runner, AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner, client = parts
+    start = runner.start
+    calls = 0
+
+    def picky(*args: Any, **kwargs: Any) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise InputError("refused for the test", "prompt")
+        return start(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "start", picky)
+    comparison = await cmp.run_grid(
+        runner, client, cmp.plan_grid(base(), prompts=["a", "b", "c"]), max_concurrency=1
+    )
+    records = await asyncio.wait_for(comparison.wait(), 60)
+    assert [r is not None for r in records] == [True, False, True]
+    b = comparison.entries[1]
+    assert comparison.status(b) == "failed" and "refused for the test" in (
+        comparison.error(b) or ""
+    )
+
+
 async def test_a_failed_variant_shows_its_error(
     parts: tuple[Runner, AsyncClient], sim: Simulator
 ) -> None:

@@ -572,6 +572,8 @@ class Comparison:
         """The variant's status: the task's, or `queued` (waiting for a slot of this grid) /
         `not_sent` (the run stopped before it was started, e.g. the kernel restarted)."""
         if entry.local_id is None:
+            if entry.label in self._errors:
+                return "failed"  # the runner refused to start it
             return "queued" if self.running else "not_sent"
         record = record or self.history.get(entry.local_id)
         if record is not None:
@@ -632,6 +634,7 @@ class Comparison:
             self._feeder = asyncio.get_running_loop().create_task(
                 self._feed(runner, jobs, max_concurrency)
             )
+            self._feeder.add_done_callback(_log_failure)
 
     async def _feed(
         self, runner: Runner, jobs: list[tuple[Entry, PreparedRequest]], max_concurrency: int
@@ -654,11 +657,17 @@ class Comparison:
                 if self._cancelled:
                     slots.release()
                     break
-                entry.local_id = runner.start(
-                    prepared,
-                    group_id=self.group_id,
-                    variant={"label": entry.label, "params": entry.params},
-                )
+                try:
+                    entry.local_id = runner.start(
+                        prepared,
+                        group_id=self.group_id,
+                        variant={"label": entry.label, "params": entry.params},
+                    )
+                except KlingStudioError as exc:  # refused before anything was sent
+                    self._errors[entry.label] = str(exc)
+                    slots.release()
+                    self._changed()
+                    continue
                 save_plan(self.history, self.plan)
                 self._changed()
                 waiting.append(
@@ -674,6 +683,11 @@ class Comparison:
                 listener(self)
             except Exception:  # a broken listener must not stop the grid
                 log.exception("a comparison listener failed")
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a comparison stopped starting its variants", exc_info=task.exception())
 
 
 async def run_grid(

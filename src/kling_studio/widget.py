@@ -117,7 +117,7 @@ class Studio(anywidget.AnyWidget):
         self.runner = Runner(self.client, store, max_in_flight=max_in_flight)
         self._pictures: dict[str, Picture | str | None] = {"image": None, "image_tail": None}
         self._background: set[asyncio.Future[Any]] = set()
-        self._compare = Desk(self.runner, self.client, self._set_comparison)
+        self._desk = Desk(self.runner, self.client, self._set_comparison)
         self.runner.subscribe(self._on_card)
         self.on_msg(self._on_message)
         self._refresh_history()
@@ -204,7 +204,7 @@ class Studio(anywidget.AnyWidget):
         self._run(asyncio.wait_for(self._join(), timeout))
 
     async def _join(self) -> None:
-        await self._compare.join()
+        await self._desk.join()
         await self.runner.join()
 
     # --- A/B comparisons (compare.py, widget_compare.py) ------------------------------------
@@ -221,7 +221,7 @@ class Studio(anywidget.AnyWidget):
     ) -> dict[str, Any]:
         """What `compare` would run, sending nothing: `{count, variants, differing, reused}`."""
         grid = self._grid(prompts, negative_prompts, resolutions, durations, images, variants)
-        return self._compare.plan_reply(grid)
+        return self._desk.plan_reply(grid)
 
     def compare(
         self,
@@ -243,7 +243,7 @@ class Studio(anywidget.AnyWidget):
         finished task of the history is reused unless `reuse=False`."""
         grid = self._grid(prompts, negative_prompts, resolutions, durations, images, variants)
         comparison = self._run(
-            self._compare.run(
+            self._desk.run(
                 grid,
                 confirm=confirm,
                 hint="pass confirm=True",
@@ -257,11 +257,11 @@ class Studio(anywidget.AnyWidget):
 
     def compare_df(self, group_id: str | None = None) -> pd.DataFrame:
         """A row per variant of a comparison (the latest by default)."""
-        return self._compare.get(group_id).df()
+        return self._desk.get(group_id).df()
 
     def export_comparison(self, path: str | Path, group_id: str | None = None) -> Path:
         """Write a comparison (the latest by default) as .csv or as a self-contained .html."""
-        comparison = self._compare.get(group_id)
+        comparison = self._desk.get(group_id)
         suffix = Path(path).suffix.lower()
         if suffix == ".csv":
             return comparison.export_csv(path)
@@ -271,7 +271,7 @@ class Studio(anywidget.AnyWidget):
 
     def show_comparison(self, group_id: str | None = None) -> None:
         """Show a comparison (the latest by default) in the widget."""
-        self._compare.show(self._compare.get(group_id))
+        self._desk.show(self._desk.get(group_id))
 
     def rate(
         self,
@@ -281,7 +281,7 @@ class Studio(anywidget.AnyWidget):
         note: str | None = None,
     ) -> None:
         """Judge a task: a 1-5 rating, a winner mark, a note (None leaves a value as it is)."""
-        self._compare.rate(local_id, rating=rating, winner=winner, note=note)
+        self._desk.rate(local_id, rating=rating, winner=winner, note=note)
 
     def snippets(self, local_id: str) -> Snippets:
         """The task's HTTP request and last answer, and the calls as curl and httpx."""
@@ -335,7 +335,7 @@ class Studio(anywidget.AnyWidget):
         super().close()
 
     async def _aclose(self) -> None:
-        self._compare.cancel_all()
+        self._desk.cancel_all()
         await self.runner.aclose()
         await self.client.aclose()
 
@@ -379,7 +379,7 @@ class Studio(anywidget.AnyWidget):
 
     def _on_card(self, card: dict[str, Any]) -> None:
         self.send({"kind": "task", "card": card})
-        self._compare.on_card(card)  # a dict lookup unless a shown variant changed status
+        self._desk.on_card(card)  # a dict lookup unless a shown variant changed status
         if card["status"] != "processing" or card["progress"] == 0 or card.get("has_video"):
             self._refresh_history()
 
@@ -538,23 +538,23 @@ class Studio(anywidget.AnyWidget):
         )
 
     async def _msg_compare_plan(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        return self._compare.plan_reply(self._axes_grid(msg))
+        return self._desk.plan_reply(self._axes_grid(msg))
 
     async def _msg_compare_run(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         grid = self._axes_grid(msg)
         confirmed = msg.get("confirmed") is True
-        comparison = await self._compare.run(grid, confirm=confirmed, hint="confirm to send them")
+        comparison = await self._desk.run(grid, confirm=confirmed, hint="confirm to send them")
         return {"group_id": comparison.group_id}
 
     async def _msg_compare_open(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         group_id = msg.get("group_id")
         if not isinstance(group_id, str) or not group_id:
             raise InputError("compare_open needs a group_id", "group_id")
-        self._compare.show(self._compare.get(group_id))
+        self._desk.show(self._desk.get(group_id))
         return None
 
     async def _msg_rate(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        self._compare.rate_message(msg)
+        self._desk.rate_message(msg)
         return None
 
 
