@@ -67,7 +67,7 @@ async def test_a_plan_is_counted_and_described_without_sending_anything(
     reply = await ask(s, rec, {"kind": "compare_plan", "axes": AXES_2X2})
     assert reply["ok"], reply
     data = reply["data"]
-    assert data["count"] == 4 and data["reused"] == 0
+    assert data["count"] == 4 and data["reused"] == 0 and data["confirm_above"] == 4
     assert data["differing"] == ["prompt", "duration"]
     assert data["variants"][1] == {
         "label": "B",

@@ -49,6 +49,7 @@ class Desk:
             ],
             "differing": differing,
             "reused": cmp.count_reusable(self.history, grid),
+            "confirm_above": cmp.CONFIRM_ABOVE,  # EXTENSION asked for by the front end
         }
 
     async def run(
