@@ -80,14 +80,26 @@ export const CSS = `
 .kls-video-box video { width: 100%; max-height: 360px; background: #000; border-radius: 4px; }
 .kls-video-status:empty { display: none; }
 .kls-history-tools { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 6px; }
-.kls-table-wrap { max-height: 420px; overflow: auto; border: 1px solid var(--kls-border); border-radius: 4px; }
+.kls-table-wrap { max-height: 420px; overflow: auto; border: 1px solid var(--kls-border); border-radius: 4px;
+  overflow-anchor: none; contain: content; }
 .kls-table { border-collapse: collapse; width: 100%; }
 .kls-table th, .kls-table td { text-align: left; padding: 3px 8px; border-bottom: 1px solid var(--kls-border); vertical-align: top; }
-.kls-table th { position: sticky; top: 0; background: var(--kls-bg2); }
-.kls-table td.kls-cell-prompt { max-width: 380px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.kls-table tbody tr { cursor: pointer; }
-.kls-table tbody tr:hover { background: var(--kls-bg2); }
-.kls-table tbody tr[aria-selected="true"] { outline: 2px solid var(--kls-accent); outline-offset: -2px; }
+.kls-table th { position: sticky; top: 0; z-index: 1; background: var(--kls-bg2); }
+/* The history table is windowed (views/history.ts): fixed column widths and one fixed-height
+   line per row, so its layout never depends on the rows that are not built. */
+.kls-history-table { table-layout: fixed; min-width: 760px; }
+.kls-history-table .kls-col-status { width: 92px; }
+.kls-history-table .kls-col-settings { width: 150px; }
+.kls-history-table .kls-col-created { width: 160px; }
+.kls-history-table .kls-col-elapsed { width: 84px; }
+.kls-history-table .kls-col-error { width: 22%; }
+.kls-history-table th, .kls-history-table td { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.kls-history-table td { height: 26px; line-height: 19px; }
+.kls-history-table tbody tr { cursor: pointer; }
+.kls-history-table tbody tr:hover { background: var(--kls-bg2); }
+.kls-history-table tbody tr[aria-selected="true"] { outline: 2px solid var(--kls-accent); outline-offset: -2px; }
+.kls-history-table tbody tr.kls-spacer { cursor: default; background: none; }
+.kls-history-table tbody tr.kls-spacer > td { padding: 0; border: 0; }
 .kls-compare { display: flex; flex-direction: column; gap: 8px; }
 .kls-root button.kls-compare-toggle { align-self: flex-start; font-weight: 600; background: none; border: none; padding: 2px 0; }
 .kls-compare-body, .kls-compare-builder, .kls-compare-board { display: flex; flex-direction: column; gap: 8px; }

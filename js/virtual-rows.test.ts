@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { covers, EMPTY_WINDOW, FrameCoalescer, rowWindow, visibleRange, type Frames } from "./virtual-rows";
+import { covers, EMPTY_WINDOW, FrameCoalescer, rowWindow, visibleRange, windowPatch, type Frames, type RowWindow } from "./virtual-rows";
 
 const base = { count: 10_000, rowHeight: 20, viewport: 400, overscan: 5 };
 
@@ -67,6 +67,41 @@ describe("covers", () => {
     expect(covers(built, visibleRange({ ...base, scrollTop: 100_000 + 6 * 20 }))).toBe(false);
     expect(covers(EMPTY_WINDOW, visibleRange({ ...base, scrollTop: 0 }))).toBe(false);
     expect(covers(EMPTY_WINDOW, { first: 0, last: 0 })).toBe(true);
+  });
+});
+
+describe("windowPatch", () => {
+  const w = (start: number, end: number): RowWindow => ({ start, end, top: start, bottom: 100 - end });
+
+  it("drops and adds only the rows at the ends", () => {
+    expect(windowPatch(w(10, 40), w(15, 45))).toEqual({ dropTop: 5, dropBottom: 0, addTop: [15, 15], addBottom: [40, 45] });
+    expect(windowPatch(w(10, 40), w(4, 34))).toEqual({ dropTop: 0, dropBottom: 6, addTop: [4, 10], addBottom: [34, 34] });
+    expect(windowPatch(w(10, 40), w(12, 38))).toEqual({ dropTop: 2, dropBottom: 2, addTop: [12, 12], addBottom: [38, 38] });
+    expect(windowPatch(w(10, 40), w(0, 50))).toEqual({ dropTop: 0, dropBottom: 0, addTop: [0, 10], addBottom: [40, 50] });
+    expect(windowPatch(w(10, 40), w(10, 40))).toEqual({ dropTop: 0, dropBottom: 0, addTop: [10, 10], addBottom: [40, 40] });
+  });
+
+  it("is null when the windows share no row", () => {
+    expect(windowPatch(w(10, 40), w(40, 70))).toBeNull();
+    expect(windowPatch(w(50, 80), w(0, 30))).toBeNull();
+    expect(windowPatch(EMPTY_WINDOW, w(0, 30))).toBeNull();
+  });
+
+  it("turns any window into any other (kept + added = the new window)", () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let i = 0; i < 500; i++) {
+      const a = rand(90), b = a + 1 + rand(10), c = rand(90), d = c + 1 + rand(10);
+      const p = windowPatch(w(a, b), w(c, d));
+      if (!p) {
+        expect(Math.max(a, c)).toBeGreaterThanOrEqual(Math.min(b, d));
+        continue;
+      }
+      const kept = [a + p.dropTop, b - p.dropBottom];
+      expect(p.addTop[1]).toBe(kept[0]);
+      expect(p.addBottom[0]).toBe(kept[1]);
+      expect([p.addTop[0], p.addBottom[1]]).toEqual([c, d]);
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 //
 // A window holds the rows in view plus `overscan` rows on each side. While the rows in view stay
 // inside the built window (`covers`), a scroll needs no DOM work at all; when they leave it, the
-// window is rebuilt around them.
+// window moves around them, keeping the rows the old and new windows share (`windowPatch`).
 
 export interface RowWindow {
   /** First row built (inclusive). */
@@ -67,6 +67,29 @@ export function rowWindow(i: WindowInput): RowWindow {
 /** Whether the built window still holds every row in view (so a scroll needs no rebuild). */
 export function covers(built: RowWindow, visible: { first: number; last: number }): boolean {
   return built.start <= visible.first && visible.last <= built.end;
+}
+
+/** How to turn the built window `prev` into `next` by editing its ends: rows to drop from the top
+ * and the bottom of the built rows, and row ranges `[start, end)` to build above and below the
+ * rows kept. Null when the two share no row (build `next` afresh). Scrolling a few rows then
+ * builds (and lays out) only those few rows. */
+export interface WindowPatch {
+  dropTop: number;
+  dropBottom: number;
+  addTop: [number, number];
+  addBottom: [number, number];
+}
+
+export function windowPatch(prev: RowWindow, next: RowWindow): WindowPatch | null {
+  const keepStart = Math.max(prev.start, next.start);
+  const keepEnd = Math.min(prev.end, next.end);
+  if (keepStart >= keepEnd) return null;
+  return {
+    dropTop: keepStart - prev.start,
+    dropBottom: prev.end - keepEnd,
+    addTop: [next.start, keepStart],
+    addBottom: [keepEnd, next.end],
+  };
 }
 
 /** requestAnimationFrame / cancelAnimationFrame, injectable for tests. */
