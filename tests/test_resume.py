@@ -169,7 +169,7 @@ from kling_studio import Studio
 async def main():
     s = Studio(api_key={slow_sim.api_key!r}, base_url={slow_sim.base_url!r})
     await asyncio.sleep(0.1)
-    await asyncio.wait_for(s.runner.join(), 60)
+    await s.await_all(60)
     df = s.history_df()
     print(sorted(df["status"].astype(str)), int(df["video_path"].notna().sum()))
 asyncio.run(main())

@@ -45,8 +45,7 @@ async def studio(sim: Simulator, tmp_path: Path) -> AsyncIterator[tuple[Studio, 
     rec = Recorder()
     s.send = rec  # type: ignore[method-assign]
     yield s, rec
-    await s.runner.aclose()
-    await s.client.aclose()
+    s.close()
 
 
 async def ask(
@@ -95,7 +94,7 @@ async def test_simulator_mode_without_a_key(tmp_path: Path) -> None:
     assert s.backend["mode"] == "simulator"
     assert "Simulator" in s.backend["label"] and "no API key" in s.backend["label"]
     assert "sk-" not in json.dumps(s.get_state(), default=str)
-    await s.client.aclose()
+    s.close()
 
 
 async def test_picture_bytes_are_checked_and_described(studio: tuple[Studio, Recorder]) -> None:
@@ -184,9 +183,9 @@ async def test_generate_runs_to_a_playable_video(studio: tuple[Studio, Recorder]
 async def test_several_tasks_at_once_and_history_df(studio: tuple[Studio, Recorder]) -> None:
     s, _rec = studio
     s.set_image(make_picture())
-    ids = [await s._submit(s.request(prompt=f"variant {i}")) for i in range(3)]
+    ids = [await s.asubmit(prompt=f"variant {i}") for i in range(3)]
     assert s.runner.in_flight == 3
-    await asyncio.wait_for(s.runner.join(), 60)
+    await s.await_all(60)
     df = s.history_df()
     assert len(df) == 3 and set(df["status"]) == {"completed"}
     assert set(df["prompt"]) == {"variant 0", "variant 1", "variant 2"}
@@ -213,7 +212,7 @@ async def test_load_settings_and_remix(studio: tuple[Studio, Recorder]) -> None:
         {"kind": "remix", "local_id": record.local_id, "changes": {"prompt": "original, at night"}},
     )
     assert remix["ok"], remix
-    await asyncio.wait_for(s.runner.join(), 60)
+    await s.await_all(60)
     new = s.history.get(remix["data"]["local_id"])
     assert new is not None and new.prompt == "original, at night" and new.duration == 10
     assert new.payload["image_url"] == record.payload["image_url"]
@@ -240,7 +239,9 @@ async def test_a_progress_tick_stays_small_with_a_big_history(
     s, rec = studio
     s.set_image(make_picture())
     for i in range(300):
-        s.history.journal_submit(await s.client.prepare(s.request(prompt=f"old {i}")))
+        s.history.journal_submit(
+            await s._engine.arun(s.client.prepare(s.request(prompt=f"old {i}")))
+        )
     rec.sent.clear()
     await s.agenerate(prompt="tick", timeout=60)
     ticks = rec.kinds("task")

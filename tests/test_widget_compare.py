@@ -39,9 +39,7 @@ async def desk(sim: Simulator, tmp_path: Path) -> AsyncIterator[tuple[Studio, Re
     s.update_form(prompt="a calm lake", duration=5)
     yield s, rec
     sim.set_faults(None)
-    s._desk.cancel_all()
-    await s.runner.aclose()
-    await s.client.aclose()
+    s.close()
 
 
 def creates(sim: Simulator) -> int:

@@ -1,6 +1,6 @@
 """kling-studio: image-to-video with Kling V3 through FoxAPI, from Python, a CLI or a notebook.
 
-    from kling_studio import Client, Studio, Simulator
+from kling_studio import Client, Studio, Simulator
 """
 
 from __future__ import annotations

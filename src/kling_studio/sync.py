@@ -115,26 +115,3 @@ def _ignore_awaitable(result: object) -> None:
     if inspect.iscoroutine(result):
         result.close()
         raise TypeError("Client (sync) takes a plain on_progress function; use AsyncClient")
-
-
-def run_sync(coro: Coroutine[Any, Any, T], private: list[Any]) -> T:
-    """Transitional: the studio's old way to block on its own loop (being moved to engine.py).
-
-    Re-enters a running loop with nest-asyncio, which ipykernel 7 does not survive when cells
-    are queued behind the blocking one; widget.py stops using it in the next change.
-    """
-    import asyncio
-
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is not None:
-        import nest_asyncio
-
-        nest_asyncio.apply(running)
-        return running.run_until_complete(coro)
-    if not private or private[0].is_closed():
-        private[:] = [asyncio.new_event_loop()]
-    result: T = private[0].run_until_complete(coro)
-    return result

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
+import contextlib
 import logging
 import time
 from collections.abc import Coroutine, Sequence
@@ -22,6 +24,7 @@ from . import compare as cmp
 from . import contract as c
 from .backend import Backend, choose_backend
 from .client import AsyncClient
+from .engine import Engine
 from .errors import InputError, KlingStudioError
 from .models import VideoRequest
 from .pictures import Picture, is_url, load_local_picture, read_picture
@@ -29,7 +32,6 @@ from .records import TaskRecord
 from .runner import Runner, request_from_record
 from .snippets import Snippets, snippets
 from .store import History
-from .sync import run_sync
 from .widget_compare import Desk, grid_from_axes
 
 if TYPE_CHECKING:
@@ -113,16 +115,22 @@ class Studio(anywidget.AnyWidget):
         )
         self._backend: Backend = backend
         self.history = store
+        # HTTP and the tasks in flight live on the engine's loop (its own thread), so a cell that
+        # blocks never freezes them; widget updates are posted back to this (the kernel's)
+        # thread. See engine.py for why not nest-asyncio or widget updates from threads.
+        self._engine = Engine("kling-studio")
+        with contextlib.suppress(RuntimeError):
+            self._engine.set_home(asyncio.get_running_loop())
         self.client = AsyncClient(backend.api_key, backend.base_url)
         self.runner = Runner(self.client, store, max_in_flight=max_in_flight)
         self._pictures: dict[str, Picture | str | None] = {"image": None, "image_tail": None}
         self._background: set[asyncio.Future[Any]] = set()
         self._desk = Desk(self.runner, self.client, self._set_comparison)
-        self.runner.subscribe(self._on_card)
+        self.runner.subscribe(lambda card: self._engine.post(lambda: self._on_card(card)))
         self.on_msg(self._on_message)
         self._refresh_history()
         if resume:
-            self._spawn(self.runner.resume())
+            self._engine.submit(self.runner.resume()).add_done_callback(self._engine_done)
 
     def __repr__(self) -> str:
         return f"Studio(backend={self._backend!r}, history={str(self.history.path)!r})"
@@ -135,14 +143,14 @@ class Studio(anywidget.AnyWidget):
 
     def set_image(self, source: Any) -> dict[str, Any]:
         """Set the first frame: an http(s) URL, a path, bytes or a PIL image."""
-        return self._run(self._set_picture("image", source))
+        return self._set_picture_now("image", source)
 
     def set_image_tail(self, source: Any) -> dict[str, Any]:
         """Set (or with None, clear) the last frame."""
         if source is None:
             self._clear_picture("image_tail")
             return {}
-        return self._run(self._set_picture("image_tail", source))
+        return self._set_picture_now("image_tail", source)
 
     def update_form(self, **fields: Any) -> None:
         """Change some fields of the form (prompt, duration, ...)."""
@@ -175,21 +183,37 @@ class Studio(anywidget.AnyWidget):
         return VideoRequest.build(**fields)
 
     def submit(self, **overrides: Any) -> str:
-        """Start a task from the form (fields given here win); returns its local id at once."""
-        return self._run(self._submit(self.request(**overrides)))
+        """Start a task from the form (fields given here win); returns its local id at once
+        (after checking every rule and uploading local pictures)."""
+        local_id = self._run(self._submit(self.request(**overrides)))
+        self._refresh_history()
+        return local_id
+
+    async def asubmit(self, **overrides: Any) -> str:
+        """`await studio.asubmit(...)`: the same, for async code."""
+        local_id = await self._engine.arun(self._submit(self.request(**overrides)))
+        self._refresh_history()
+        return local_id
 
     def generate(self, *, timeout: float | None = None, **overrides: Any) -> TaskRecord:
-        """Start a task and wait for its video; returns its history record."""
-        return self._run(self.agenerate(timeout=timeout, **overrides))
+        """Start a task and wait for its video; returns its history record. The widget's card
+        moves while this blocks."""
+        local_id = self.submit(**overrides)
+        return self._run(self._finished(local_id, timeout))
 
     async def agenerate(self, *, timeout: float | None = None, **overrides: Any) -> TaskRecord:
         """`await studio.agenerate(...)`: the same, for async code."""
-        local_id = await self._submit(self.request(**overrides))
+        local_id = await self.asubmit(**overrides)
+        return await self._engine.arun(self._finished(local_id, timeout))
+
+    async def _finished(self, local_id: str, timeout: float | None) -> TaskRecord:
         return await asyncio.wait_for(self.runner.finished(local_id), timeout)
 
     def remix(self, local_id: str, **changes: Any) -> str:
         """A new task from a past one with some fields changed; returns the new local id."""
-        return self._run(self._submit(self.runner.request_from(local_id, **changes)))
+        local_id = self._run(self._submit(self.runner.request_from(local_id, **changes)))
+        self._refresh_history()
+        return local_id
 
     def resume(self) -> list[str]:
         """Follow unfinished tasks of the history to their end (done at start by default)."""
@@ -201,7 +225,14 @@ class Studio(anywidget.AnyWidget):
 
     def wait_all(self, timeout: float | None = None) -> None:
         """Block until every task in flight (and every queued variant of a comparison) ended."""
-        self._run(asyncio.wait_for(self._join(), timeout))
+        self._run(self._join_within(timeout))
+
+    async def await_all(self, timeout: float | None = None) -> None:
+        """`await studio.await_all()`: the same, for async code."""
+        await self._engine.arun(self._join_within(timeout))
+
+    async def _join_within(self, timeout: float | None) -> None:
+        await asyncio.wait_for(self._join(), timeout)
 
     async def _join(self) -> None:
         await self._desk.join()
@@ -323,15 +354,18 @@ class Studio(anywidget.AnyWidget):
         }
 
     def _set_comparison(self, value: dict[str, Any] | None) -> None:
+        if self._engine.in_engine_thread:  # a grid's change notice: widgets change on our thread
+            self._engine.post(lambda: self._set_comparison(value))
+            return
         self.set_trait("comparison", value)  # the trait allows None; its stub does not say so
 
     def close(self) -> None:
         """Stop following tasks (they go on at FoxAPI; a new Studio resumes them)."""
-        if "runner" in self.__dict__:  # a failed __init__ leaves no runner behind
-            try:
-                asyncio.get_running_loop().create_task(self._aclose())
-            except RuntimeError:
-                self._run(self._aclose())
+        engine = self.__dict__.get("_engine")  # a failed __init__ leaves no engine behind
+        if engine is not None and "runner" in self.__dict__ and not engine.in_engine_thread:
+            with contextlib.suppress(Exception):
+                engine.run(self._aclose(), timeout=10)
+            engine.close()
         super().close()
 
     async def _aclose(self) -> None:
@@ -342,12 +376,14 @@ class Studio(anywidget.AnyWidget):
     # --- plumbing ---------------------------------------------------------------------------
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return run_sync(coro, self._loops)
+        """Block until `coro` ends on the engine; posted widget updates run here meanwhile."""
+        return self._engine.run(coro)
 
-    @property
-    def _loops(self) -> list[asyncio.AbstractEventLoop]:
-        loops: list[asyncio.AbstractEventLoop] = self.__dict__.setdefault("_private_loops", [])
-        return loops
+    def _engine_done(self, future: concurrent.futures.Future[Any]) -> None:
+        """A background job on the engine ended: show its failure next to the widget."""
+        if not future.cancelled() and future.exception() is not None:
+            exc = future.exception()
+            self._engine.post(lambda: self._show_error(exc))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run in the background on the kernel's loop; report failures next to the widget."""
@@ -372,10 +408,9 @@ class Studio(anywidget.AnyWidget):
         self.error = {"message": f"{type(exc).__name__}: {exc}", "at": time.time()}
 
     async def _submit(self, request: VideoRequest) -> str:
+        """On the engine: check, upload, start. The caller refreshes the history traits."""
         prepared = await self.client.prepare(request)
-        local_id = self.runner.start(prepared)
-        self._refresh_history()
-        return local_id
+        return self.runner.start(prepared)
 
     def _on_card(self, card: dict[str, Any]) -> None:
         self.send({"kind": "task", "card": card})
@@ -389,25 +424,41 @@ class Studio(anywidget.AnyWidget):
 
     # --- pictures ---------------------------------------------------------------------------
 
-    async def _set_picture(self, slot: str, source: Any, name: str | None = None) -> dict[str, Any]:
-        if slot not in SLOTS:
-            raise InputError(f"slot must be one of {SLOTS}", field="slot")
+    def _set_picture_now(self, slot: str, source: Any, name: str | None = None) -> dict[str, Any]:
+        """Blocking: a URL is fetched (and checked) on the engine."""
         if isinstance(source, str) and is_url(source):
-            pic = await self.client.fetch_picture(source, slot)
-            self._pictures[slot] = source
-            info = picture_info(pic, slot, url=source)
-        else:
-            try:
-                pic = load_local_picture(source, slot)
-            except InputError:
-                if not isinstance(source, bytes | bytearray | memoryview):
-                    raise
-                # Keep a bad picture visible with its problems, so the user sees what to fix.
-                pic = read_picture(bytes(source), slot, name=name or "picture")
-            if name:
-                pic = Picture(pic.data, pic.format, pic.width, pic.height, name)
-            self._pictures[slot] = pic
-            info = picture_info(pic, slot)
+            _check_slot(slot)
+            return self._keep_url_picture(
+                slot, source, self._run(self.client.fetch_picture(source, slot))
+            )
+        return self._keep_local_picture(slot, source, name)
+
+    async def _set_picture(self, slot: str, source: Any, name: str | None = None) -> dict[str, Any]:
+        if isinstance(source, str) and is_url(source):
+            _check_slot(slot)
+            pic = await self._engine.arun(self.client.fetch_picture(source, slot))
+            return self._keep_url_picture(slot, source, pic)
+        return self._keep_local_picture(slot, source, name)
+
+    def _keep_url_picture(self, slot: str, url: str, pic: Picture) -> dict[str, Any]:
+        self._pictures[slot] = url
+        return self._show_picture(slot, picture_info(pic, slot, url=url))
+
+    def _keep_local_picture(self, slot: str, source: Any, name: str | None) -> dict[str, Any]:
+        _check_slot(slot)
+        try:
+            pic = load_local_picture(source, slot)
+        except InputError:
+            if not isinstance(source, bytes | bytearray | memoryview):
+                raise
+            # Keep a bad picture visible with its problems, so the user sees what to fix.
+            pic = read_picture(bytes(source), slot, name=name or "picture")
+        if name:
+            pic = Picture(pic.data, pic.format, pic.width, pic.height, name)
+        self._pictures[slot] = pic
+        return self._show_picture(slot, picture_info(pic, slot))
+
+    def _show_picture(self, slot: str, info: dict[str, Any]) -> dict[str, Any]:
         self.pictures = {**self.pictures, slot: info}
         return info
 
@@ -446,7 +497,10 @@ class Studio(anywidget.AnyWidget):
             self.send({"kind": "reply", "req_id": req_id, **fields})
 
     async def _msg_snapshot(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        return {"cards": self.runner.cards()}
+        return {"cards": await self._engine.arun(self._cards())}
+
+    async def _cards(self) -> list[dict[str, Any]]:
+        return self.runner.cards()  # on the engine, where the runner's state changes
 
     async def _msg_set_picture(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         slot = str(msg.get("slot"))
@@ -461,7 +515,7 @@ class Studio(anywidget.AnyWidget):
         return None
 
     async def _msg_generate(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        return {"local_id": await self._submit(self.request())}
+        return {"local_id": await self.asubmit()}
 
     async def _msg_history(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         filters: dict[str, Any] = {}
@@ -480,7 +534,9 @@ class Studio(anywidget.AnyWidget):
             raise InputError("no such task in the history", field="local_id")
         path = record.video_path
         if (path is None or not path.is_file()) and msg.get("force_bytes") and record.video_url:
-            path = await self.runner.cache.download(record.video_url, record.task_id or "video")
+            path = await self._engine.arun(
+                self.runner.cache.download(record.video_url, record.task_id or "video")
+            )
             self.history.set_video(record.local_id, path)
         if path is not None and path.is_file():
             return self._send_file(path, req_id)
@@ -526,7 +582,9 @@ class Studio(anywidget.AnyWidget):
         if unknown:
             raise InputError(f"unknown field(s) {sorted(unknown)}", field="changes")
         request = self.runner.request_from(str(msg.get("local_id")), **changes)
-        return {"local_id": await self._submit(request)}
+        local_id = await self._engine.arun(self._submit(request))
+        self._refresh_history()
+        return {"local_id": local_id}
 
     def _axes_grid(self, msg: dict[str, Any]) -> cmp.Grid:
         tail = self._pictures["image_tail"]
@@ -543,7 +601,9 @@ class Studio(anywidget.AnyWidget):
     async def _msg_compare_run(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         grid = self._axes_grid(msg)
         confirmed = msg.get("confirmed") is True
-        comparison = await self._desk.run(grid, confirm=confirmed, hint="confirm to send them")
+        comparison = await self._engine.arun(
+            self._desk.run(grid, confirm=confirmed, hint="confirm to send them")
+        )
         return {"group_id": comparison.group_id}
 
     async def _msg_compare_open(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
@@ -556,6 +616,11 @@ class Studio(anywidget.AnyWidget):
     async def _msg_rate(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         self._desk.rate_message(msg)
         return None
+
+
+def _check_slot(slot: str) -> None:
+    if slot not in SLOTS:
+        raise InputError(f"slot must be one of {SLOTS}", field="slot")
 
 
 def picture_info(pic: Picture, slot: str, url: str | None = None) -> dict[str, Any]:
