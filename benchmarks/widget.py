@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import gzip
 import io
 import json
@@ -190,7 +191,10 @@ async def python_side(rows: int, time_scale: float, folder: Path) -> dict[str, A
     fill_history(history, rows)
     fill_s = time.perf_counter() - started
     studio = Studio(history=history, simulator=True, time_scale=time_scale, resume=False)
-    studio.client.poll_policy = scaled_policy(PollPolicy(), time_scale)
+    # Polled more often than by default, for more progress ticks to weigh (each tick is the same
+    # kind of message whatever the polling).
+    dense = dataclasses.replace(PollPolicy(), first_look=0.05, approach=0.15)
+    studio.client.poll_policy = scaled_policy(dense, time_scale)
     recorder = CommRecorder()
     studio.comm.send = recorder  # type: ignore[union-attr,method-assign]
     comm_id = str(studio.comm.comm_id)  # type: ignore[union-attr]
