@@ -178,3 +178,42 @@ def test_history_csv_and_bad_status(server: Simulator, frame: Path) -> None:
     assert csv.returncode == 0 and "status" in csv.stdout.splitlines()[0]
     bad = run("history", "--status", "finished")
     assert bad.returncode == 2 and "unknown status 'finished'" in bad.stderr
+
+
+def test_simulator_command_serves_the_contract(frame: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [*CLI, "simulator", "--port", str(port), "--time-scale", "0.02", "--fault", "429=0.3@get"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        banner = ""
+        for _ in range(20):
+            banner += server.stdout.readline()
+            if "sk-" in banner:
+                break
+        base_url = f"http://127.0.0.1:{port}"
+        assert base_url in banner
+        key = next(w for w in banner.split() if w.startswith("sk-"))
+        env = dict(os.environ, FOXAPI_API_KEY=key, FOXAPI_BASE_URL=base_url)
+        done = subprocess.run(
+            [*CLI, "generate", "--image", str(frame), "--prompt", "served", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["status"] == "completed"
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert server.returncode == 0
