@@ -158,9 +158,10 @@ def test_oversized_and_broken_files(tmp_path: Any) -> None:
     text.write_text("not a picture")
     with pytest.raises(InputError, match="not a picture"):
         load_local_picture(text, "image")
-    truncated = make_picture(600, 400, fmt="JPEG")[:200]
-    with pytest.raises(InputError):
-        load_local_picture(truncated, "image_tail")
+    for cut in (200, 2000):  # the header alone, and a JPEG cut off mid-stream
+        truncated = make_picture(600, 400, fmt="JPEG")[:cut]
+        with pytest.raises(InputError, match="image_tail"):
+            load_local_picture(truncated, "image_tail")
     with pytest.raises(InputError, match="no file at"):
         load_local_picture(tmp_path / "missing.png", "image")
     with pytest.raises(InputError, match="data: URLs are not accepted"):

@@ -111,10 +111,20 @@ def read_picture(data: bytes, field: str, name: str = "picture") -> Picture:
         with Image.open(io.BytesIO(data)) as im:
             fmt = im.format or "unknown"
             width, height = im.size
-            im.verify()  # catches truncated or corrupt files before they are uploaded
+            if fmt in c.PICTURE_FORMATS:
+                # Decode every pixel: verify() alone passes a JPEG cut off mid-stream, which
+                # FoxAPI would only refuse after the task was paid for.
+                im.load()
+            else:
+                im.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        kind = "empty" if not data else "not a picture Pillow can read"
-        raise InputError(Problem(field, f"{name!r} is {kind} ({type(exc).__name__})")) from None
+        if not data:
+            reason = "is empty"
+        elif "truncated" in str(exc).lower():
+            reason = "is cut short (a truncated or partly downloaded file); export it again"
+        else:
+            reason = f"is not a picture Pillow can read ({type(exc).__name__})"
+        raise InputError(Problem(field, f"{name!r} {reason}")) from None
     return Picture(data=data, format=fmt, width=width, height=height, name=name)
 
 
