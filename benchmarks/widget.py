@@ -215,19 +215,17 @@ async def python_side(rows: int, time_scale: float, folder: Path) -> dict[str, A
         await studio._set_picture("image", picture_bytes(), name="bench.png")
         studio.update_form(prompt=LONG_PROMPT)
         before = len(recorder.sent)
-        local_id = await studio._submit(studio.request())
-        record = await asyncio.wait_for(studio.runner.finished(local_id), timeout=120)
-        await asyncio.wait_for(studio.runner.join(), timeout=60)  # and its download
+        # The task runs on the studio's engine thread; its widget updates are posted to this
+        # loop (the "kernel's"), where the recorder sees them in order.
+        record = await studio.agenerate(timeout=120)
+        await studio.await_all(timeout=60)  # and its download
+        await asyncio.sleep(0.05)  # the last posted updates
         ticks = group_ticks(recorder.sent[before:])
     finally:
-        # close() stops the runner and the client in a task on this loop. It runs again when the
-        # widget is collected (Widget.__del__): collect it here, while the loop still runs.
         studio.close()
-        # ... and Studio.close() is not idempotent: it would start a second _aclose from
-        # Widget.__del__ at interpreter exit, with no loop left. Its own guard skips that.
-        studio.__dict__.pop("runner", None)
-        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        await asyncio.gather(*others, return_exceptions=True)
+        # Studio.close() is not idempotent: from Widget.__del__ at interpreter exit it would
+        # start a new engine thread and hang the exit. Its own guard skips a studio without one.
+        studio.__dict__.pop("_engine", None)
         history.close()
 
     events = []
