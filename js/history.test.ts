@@ -21,6 +21,9 @@ describe("renderHistoryRows", () => {
     expect(cells[2]).toBe("720p · 5 s · no audio");
     expect(cells[4]).toBe("45 s");
     expect(cells[5]).toBe("content_policy: The prompt was refused.");
+    expect((trs[0]!.children[5] as HTMLElement).title).toBe("content_policy: The prompt was refused.");
+    expect((trs[0]!.children[1] as HTMLElement).title).toBe("Prompt number 7");
+    expect((trs[1]!.children[5] as HTMLElement).hasAttribute("title")).toBe(false);
     expect(trs[1]!.getAttribute("aria-selected")).toBe("true");
     expect(trs.map((tr) => tr.getAttribute("aria-rowindex"))).toEqual(["2", "3"]);
   });

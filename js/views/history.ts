@@ -59,7 +59,10 @@ export function renderHistoryRows(rows: readonly HistoryRow[], selected: string 
     cell(tr, settingsText(String(r.resolution), Number(r.duration), r.generate_audio === true));
     cell(tr, localTime(Number(r.created)));
     cell(tr, typeof r.elapsed === "number" ? seconds(r.elapsed) : "");
-    cell(tr, [r.error_code, r.error_message].filter((x) => typeof x === "string" && x !== "").join(": "));
+    const error = [r.error_code, r.error_message].filter((x) => typeof x === "string" && x !== "").join(": ");
+    cell(tr, error);
+    // One line per row (the table is windowed): the whole prompt and error show on hover.
+    if (error) (tr.lastChild as HTMLElement).title = error;
     frag.appendChild(tr);
   }
   return frag;
