@@ -131,3 +131,29 @@ def test_sync_client_in_a_kernel_with_cells_queued_behind_it(sim: Simulator) -> 
     assert "PROGRESS pending" in out[0] and "DONE completed" in out[0]  # callbacks in its cell
     assert out[1].strip() == "NEXT CELL RAN"
     assert out[2].strip() == "LAST CELL RAN True"
+
+
+def test_a_script_with_a_closed_studio_exits() -> None:
+    # Closing twice (once by hand, once by the widget's finaliser at exit) must not start a
+    # new engine thread that keeps the interpreter alive.
+    import subprocess
+    import sys
+
+    code = "from kling_studio import Studio\ns = Studio(simulator=True)\ns.close()\nprint('ok')"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_closed_engine_refuses_work() -> None:
+    engine = Engine()
+    engine.close()
+
+    async def nothing() -> None:
+        return None
+
+    coro = nothing()
+    with pytest.raises(RuntimeError, match="closed"):
+        engine.run(coro)
+    coro.close()

@@ -31,10 +31,17 @@ class Engine:
         self._lock = threading.Lock()
         self._inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._home: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
+            if self._closed:  # never start a new thread for a closed engine (e.g. at exit)
+                raise RuntimeError("this engine is closed")
             if self._loop is None or self._loop.is_closed():
                 ready = threading.Event()
                 loop = asyncio.new_event_loop()
@@ -108,6 +115,7 @@ class Engine:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             loop, self._loop = self._loop, None
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(loop.stop)

@@ -62,9 +62,9 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        if self._async is not None:
+        if self._async is not None and not self._engine.closed:
             self._engine.run(self._async.aclose())
-            self._async = None
+        self._async = None
         self._engine.close()
 
     def prepare(self, request: VideoRequest | None = None, /, **fields: Any) -> PreparedRequest:

@@ -361,10 +361,11 @@ class Studio(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop following tasks (they go on at FoxAPI; a new Studio resumes them)."""
-        engine = self.__dict__.get("_engine")  # a failed __init__ leaves no engine behind
-        if engine is not None and "runner" in self.__dict__ and not engine.in_engine_thread:
-            with contextlib.suppress(Exception):
-                engine.run(self._aclose(), timeout=10)
+        engine: Engine | None = self.__dict__.get("_engine")  # None if __init__ failed
+        if engine is not None and not engine.closed and not engine.in_engine_thread:
+            if "runner" in self.__dict__:
+                with contextlib.suppress(Exception):
+                    engine.run(self._aclose(), timeout=10)
             engine.close()
         super().close()
 
