@@ -34,6 +34,7 @@ from .errors import (
 log = logging.getLogger("kling_studio")
 
 USER_AGENT = "kling-studio/0.1"
+MAX_CONNECTIONS = 100  # per pool (httpx's default)
 
 
 class Retry(Enum):
@@ -145,12 +146,24 @@ class Http:
             "auth": auth,
             "follow_redirects": False,
         }
-        self.pool = httpx.AsyncClient(transport=transport, **common)
-        self.create_pool = httpx.AsyncClient(
+        self.pool = httpx.AsyncClient(
             transport=transport,
-            limits=httpx.Limits(max_keepalive_connections=0),
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=20),
             **common,
         )
+        self.create_pool = httpx.AsyncClient(
+            transport=transport,
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=0),
+            **common,
+        )
+        # httpcore's pool rescans every queued request against every connection whenever a
+        # request starts or ends: with 1,000 tasks polling at once that is quadratic and blocks
+        # the loop for seconds. Requests beyond the connection limit wait here instead, where a
+        # release wakes one waiter.
+        self._gates = {
+            Retry.IDEMPOTENT: asyncio.Semaphore(MAX_CONNECTIONS),
+            Retry.CREATE: asyncio.Semaphore(MAX_CONNECTIONS),
+        }
         self.requests_sent = 0  # counted for benchmarks and tests
 
     async def aclose(self) -> None:
@@ -185,9 +198,10 @@ class Http:
         self, method: str, path: str, *, retry: Retry, task_id: str | None, **kwargs: Any
     ) -> Any:
         client = self.create_pool if retry is Retry.CREATE else self.pool
-        self.requests_sent += 1
         try:
-            response = await client.request(method, path, **kwargs)
+            async with self._gates[retry]:
+                self.requests_sent += 1
+                response = await client.request(method, path, **kwargs)
         except httpx.ConnectError as exc:
             # Nothing reached the server: safe to send again, a create included.
             raise _Retryable(
