@@ -309,11 +309,15 @@ class Runner:
             self.history.set_download_error(live.local_id, str(exc), expired=True)
             live.error = {"code": "video_expired", "message": str(exc)}
         except Exception as exc:
-            self.history.set_download_error(live.local_id, f"{type(exc).__name__}: {exc}")
+            message = f"the video could not be saved ({type(exc).__name__}: {exc}); "
+            message += "kling-studio tries again on the next resume"
+            self.history.set_download_error(live.local_id, message)
+            live.error = {"code": "download_failed", "message": message}
             log.warning("download of %s failed: %s", task_id, exc)
         else:
             self.history.set_video(live.local_id, path)
             live.has_video = True
+            live.error = None
         self._emit(live)
 
     def _apply(self, live: Live, task: Task) -> None:

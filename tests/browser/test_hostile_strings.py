@@ -456,12 +456,6 @@ def test_hostile_strings_stay_text_and_nothing_runs(
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: Runner._download (runner.py) records a non-expiry download failure in "
-    "the history but leaves live.error unset, so the live card reads 'completed' with no video "
-    "and no reason (the history row and the comparison cell do show it)",
-)
 def test_a_result_python_cannot_download_is_explained_on_its_card(
     page: Page,
     jupyter_server: harness.JupyterServer,
