@@ -9,7 +9,6 @@ import importlib.util
 import json
 import logging
 import os
-import shutil
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,7 +100,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     base = tmp_path_factory.mktemp("secrets")
     folder = base / "nb"
     folder.mkdir()
-    shutil.copytree(QUICKSTART.parent / "pictures", folder / "pictures")
     home = base / "home"  # a fresh KLING_STUDIO_HOME
     kernel_log = base / "kernel-logging.log"
     kernel_output = base / "kernel-stdout-stderr.log"
