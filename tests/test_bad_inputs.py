@@ -99,7 +99,7 @@ CASES = [
     Case("prompt blank", {"prompt": "   \n"}, "prompt", "is required: describe the video"),
     Case("prompt not text", {"prompt": 42}, "prompt", "must be text, got int"),
     Case("image missing", lambda ctx: {"prompt": "p"}, "image", "is required"),
-    Case("field name typo", {"resolutoin": "1080p"}, "resolutoin", "unknown field(s) resolutoin"),
+    Case("field name typo", {"resolutoin": "1080p"}, "resolutoin", "did you mean 'resolution'"),
     Case(
         "negative prompt too long",
         {"negative_prompt": "blur, " * 500},

@@ -163,8 +163,14 @@ async def test_wrong_key_is_401_without_the_key(server: Simulator) -> None:
         with pytest.raises(AuthenticationError) as info:
             await c.get("task-x")
     assert info.value.status_code == 401 and info.value.error_type == "authentication_error"
+    assert "check FOXAPI_API_KEY" in str(info.value)
     assert secret not in str(info.value) and secret not in repr(info.value)
     assert secret not in repr(c)
+
+
+async def test_a_misspelt_field_is_named_before_required_ones(client: AsyncClient) -> None:
+    with pytest.raises(InputError, match="did you mean 'prompt'"):
+        await client.submit(promt="typo", image=make_picture())
 
 
 async def test_no_key_is_a_configuration_error(server: Simulator) -> None:

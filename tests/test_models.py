@@ -81,8 +81,8 @@ def test_all_problems_are_reported_at_once() -> None:
     assert "3 problems" in str(info.value)
 
 
-def test_unknown_fields_are_refused() -> None:
-    with pytest.raises(InputError, match="unknown field"):
+def test_unknown_fields_are_refused_with_a_suggestion() -> None:
+    with pytest.raises(InputError, match="'durration' \\(did you mean 'duration'\\?\\)"):
         VideoRequest.build(prompt="a", image=URL, durration=5)
 
 

@@ -324,6 +324,7 @@ def _as_request(request: VideoRequest | None, fields: dict[str, Any]) -> VideoRe
         if not isinstance(request, VideoRequest):
             raise InputError(Problem("request", "pass a VideoRequest or keyword fields"))
         return request
+    VideoRequest.check_names(fields)  # a misspelt name first: it explains a "missing" field
     if "prompt" not in fields or "image" not in fields:
         missing = [f for f in ("prompt", "image") if f not in fields]
         raise InputError([Problem(f, "is required") for f in missing])

@@ -76,16 +76,29 @@ class VideoRequest:
     model: str = c.MODEL_IMAGE_TO_VIDEO
 
     @classmethod
-    def build(cls, **kwargs: Any) -> VideoRequest:
-        """Build from keyword arguments, normalising lists; unknown names are refused."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - known)
+    def check_names(cls, names: Iterable[str]) -> None:
+        """Refuse names that are not fields, suggesting the closest one."""
+        import difflib
+
+        known = sorted(f.name for f in fields(cls))
+        unknown = sorted(set(names) - set(known))
         if unknown:
+            hints = [
+                f"{name!r} (did you mean {close[0]!r}?)"
+                if (close := difflib.get_close_matches(name, known, n=1))
+                else repr(name)
+                for name in unknown
+            ]
             raise InputError(
-                f"unknown field(s) {', '.join(unknown)}; the contract's fields are "
-                f"{', '.join(sorted(known))}",
+                f"unknown field(s) {', '.join(hints)}; the contract's fields are "
+                f"{', '.join(known)}",
                 field=unknown[0],
             )
+
+    @classmethod
+    def build(cls, **kwargs: Any) -> VideoRequest:
+        """Build from keyword arguments, normalising lists; unknown names are refused."""
+        cls.check_names(kwargs)
         if kwargs.get("voice_ids") is not None:
             ids = kwargs["voice_ids"]
             kwargs["voice_ids"] = (ids,) if isinstance(ids, str) else tuple(ids)

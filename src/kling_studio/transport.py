@@ -87,6 +87,8 @@ def error_from_response(response: httpx.Response, *, task_id: str | None = None)
         elif isinstance(err, str):
             message = err
     cls = error_class_for(response.status_code)
+    if response.status_code == 401:
+        message = (message or "unauthorized") + " — check FOXAPI_API_KEY (or the api_key given)"
     return cls(
         message or response.reason_phrase or "no message",
         status_code=response.status_code,
@@ -208,7 +210,9 @@ class Http:
                 TransportError(f"cannot connect: {exc}", method=method, path=path)
             ) from None
         except httpx.TimeoutException as exc:
-            if retry is Retry.CREATE and not isinstance(exc, httpx.ConnectTimeout):
+            # Connect and pool timeouts happen before a byte is sent: safe to retry.
+            unsent = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            if retry is Retry.CREATE and not unsent:
                 raise CreateOutcomeUnknown(f"no answer within the timeout ({exc!r})") from None
             raise _Retryable(
                 TransportError(f"timed out: {exc!r}", method=method, path=path)
