@@ -342,3 +342,24 @@ print("STATUS", t.status, bool(t.video_url))
     env = dict(os.environ, FOXAPI_API_KEY=server.api_key, FOXAPI_BASE_URL=server.base_url)
     out = "".join(run_in_kernel(code, env))
     assert "STATUS completed True" in out
+
+
+async def test_sync_upstream_is_passed(client: AsyncClient, server: Simulator) -> None:
+    task = await client.submit(prompt="refresh", image=make_picture())
+    fresh = await client.get(task.id, sync_upstream=True)
+    assert fresh.id == task.id and fresh.status in ("pending", "processing", "completed")
+
+
+async def test_an_oversized_upload_is_413(client: AsyncClient) -> None:
+    # The client refuses pictures over 10 MB before sending; this is what FoxAPI would answer
+    # to one sent anyway (section 3), mapped to its own exception class.
+    from kling_studio import PayloadTooLargeError
+    from kling_studio.contract import UPLOAD_STREAM_PATH
+    from kling_studio.transport import Retry
+
+    big = b"\x89PNG" + bytes(10 * 1024 * 1024 + 1)
+    with pytest.raises(PayloadTooLargeError) as info:
+        await client._http.request_json(
+            "POST", UPLOAD_STREAM_PATH, retry=Retry.IDEMPOTENT, files={"file": ("a.png", big)}
+        )
+    assert info.value.status_code == 413
