@@ -86,8 +86,10 @@ def test_quickstart_then_generate_from_the_widget(
             harness.screenshot(page, f"studio-{ui}-progress")
         time.sleep(0.1)
     assert seen[-1][0] == "completed", seen
-    progresses = sorted({int(p) for s, p in seen if p.isdigit() and s == "processing"})
-    assert len(progresses) >= 2, f"progress never moved: {seen}"
+    # The bar moved: it showed at least one value strictly between the start and the end
+    # (sampling every 0.1 s on a busy machine may miss some, never all, of an 18 s task's).
+    middle = {int(p) for s, p in seen if p.isdigit() and s == "processing" and 0 < int(p) < 100}
+    assert middle, f"progress never moved: {seen}"
 
     video = card.locator("[data-testid=kls-video]")
     expect(video).to_be_visible(timeout=30_000)
