@@ -109,15 +109,15 @@ export const CSS = `
 .kls-compare-plan-variants li { display: flex; gap: 8px; align-items: baseline; }
 .kls-compare-params { margin: 0; display: flex; flex-wrap: wrap; gap: 2px 12px; min-width: 0; }
 .kls-compare-param { display: flex; gap: 4px; min-width: 0; max-width: 100%; }
-.kls-compare-param dt { color: var(--kls-fg2); }
+.kls-compare-param dt { color: var(--kls-fg2); flex: none; float: none; width: auto; margin: 0; font-weight: normal; white-space: nowrap; }
 .kls-compare-param dt::after { content: ":"; }
 .kls-compare-param dd { margin: 0; word-break: break-word; white-space: pre-wrap; max-height: 4.5em; overflow: hidden; }
 .kls-compare-confirm { display: inline-flex; gap: 8px; align-items: center; flex-wrap: wrap; padding: 4px 8px; border-radius: 4px;
   border: 1px solid var(--kls-warn); }
 .kls-compare-controls { position: sticky; top: 0; z-index: 1; background: var(--kls-bg); padding: 4px 0; }
 .kls-compare-controls input[type=range] { flex: 1; min-width: 160px; }
-.kls-compare-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 10px; }
-.kls-compare-cell { border: 1px solid var(--kls-border); border-radius: 6px; padding: 8px; display: flex; flex-direction: column; gap: 6px; min-width: 0; }
+.kls-compare-grid { display: grid; grid-template-columns: repeat(var(--kls-compare-cols, auto-fill), minmax(200px, 1fr)); gap: 10px; }
+.kls-compare-cell { border: 1px solid var(--kls-border); border-radius: 6px; padding: 8px; display: flex; flex-direction: column; gap: 6px; min-width: 0; overflow-wrap: anywhere; }
 .kls-compare-cell[data-status="failed"] { border-color: var(--kls-bad); }
 .kls-compare-cell .kls-compare-label { font-size: 1.1em; }
 .kls-compare-cell video { width: 100%; max-height: 300px; background: #000; border-radius: 4px; display: block; }

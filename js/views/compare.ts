@@ -665,6 +665,9 @@ class Board {
     sync.setLoop(this.loop.checked);
     // Teardowns run in reverse: the sync stops (pauses, cancels its frame) after the players stop.
     scope.add(() => sync.stop());
+    // A square-ish grid (2x2 for four variants), not whatever the width happens to fit.
+    const columns = Math.max(1, Math.ceil(Math.sqrt(c.variants.length)));
+    this.grid.style.setProperty("--kls-compare-cols", String(columns));
     c.variants.forEach((v, i) => {
       const cell = new Cell(v, c.differing, i, this);
       this.cells.set(v.label, cell);

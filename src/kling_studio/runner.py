@@ -27,6 +27,7 @@ from .errors import (
     WaitTimeout,
 )
 from .models import PreparedRequest, Task, VideoRequest
+from .pictures import is_url
 from .records import TaskRecord
 from .store import History
 
@@ -309,8 +310,9 @@ class Runner:
             self.history.set_download_error(live.local_id, str(exc), expired=True)
             live.error = {"code": "video_expired", "message": str(exc)}
         except Exception as exc:
-            message = f"the video could not be saved ({type(exc).__name__}: {exc}); "
-            message += "kling-studio tries again on the next resume"
+            message = f"the video could not be saved ({type(exc).__name__}: {exc})"
+            if is_url(url):  # a broken link is retried by resume(); a bogus scheme never works
+                message += "; kling-studio tries again on the next resume"
             self.history.set_download_error(live.local_id, message)
             live.error = {"code": "download_failed", "message": message}
             log.warning("download of %s failed: %s", task_id, exc)
