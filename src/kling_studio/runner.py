@@ -82,9 +82,9 @@ class Live:
         return None
 
 
-def card_from_record(record: TaskRecord) -> dict[str, Any]:
-    """A card for a task the runner is not driving (from an earlier session)."""
-    live = Live(
+def live_from_record(record: TaskRecord) -> Live:
+    """What the history knows of a task, as the runner's in-memory view of it."""
+    return Live(
         local_id=record.local_id,
         prompt=record.prompt,
         settings=_settings(record.resolution, record.duration, record.generate_audio),
@@ -97,7 +97,11 @@ def card_from_record(record: TaskRecord) -> dict[str, Any]:
         has_video=record.has_video,
         finished=record.finished_at.timestamp() if record.finished_at else None,
     )
-    return live.card()
+
+
+def card_from_record(record: TaskRecord) -> dict[str, Any]:
+    """A card for a task the runner is not driving (from an earlier session)."""
+    return live_from_record(record).card()
 
 
 class Runner:
@@ -375,16 +379,7 @@ class Runner:
         return resumed
 
     def _live_from(self, record: TaskRecord) -> Live:
-        live = Live(
-            local_id=record.local_id,
-            prompt=record.prompt,
-            settings=_settings(record.resolution, record.duration, record.generate_audio),
-            status=_card_status(record.status),
-            task_id=record.task_id,
-            progress=record.progress,
-            submitted=record.submitted_at.timestamp(),
-            estimate=record.estimated_time,
-        )
+        live = live_from_record(record)
         self._live[record.local_id] = live
         return live
 
