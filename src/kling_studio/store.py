@@ -221,8 +221,15 @@ class History:
     def _check_identity(self, conn: sqlite3.Connection, existed: bool) -> None:
         """Refuse, untouched, a file that is not SQLite or is another program's database."""
         # The first read parses the header: random bytes fail here with "not a database".
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        # One read transaction, so all three come from the same snapshot: another process may
+        # be creating this very file, and its schema and id arrive in one commit.
+        conn.execute("BEGIN")
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            conn.execute("COMMIT")
         if app_id == APP_ID:
             if version > SCHEMA_VERSION:
                 raise HistoryError(
@@ -231,7 +238,6 @@ class History:
                     "file was left untouched."
                 )
             return
-        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if existed and (app_id != 0 or tables):
             raise HistoryError(
                 f"{self.path} is a SQLite database but not a kling-studio history; it was left "
