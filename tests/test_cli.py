@@ -89,7 +89,12 @@ def test_generate_on_the_built_in_simulator(frame: Path) -> None:
         "--json",
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["status"] == "completed"
+    task = json.loads(done.stdout)
+    assert task["status"] == "completed"
+    # Simulated tasks keep out of the real history, as in the studio.
+    assert json.loads(run("history", "--json").stdout) == []
+    simulated = json.loads(run("history", "--simulator", "--json").stdout)
+    assert [r["task_id"] for r in simulated] == [task["id"]]
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     hist.add_argument("--status", action="append", help="only these statuses")
+    hist.add_argument("--simulator", action="store_true", help="the simulated tasks' history")
 
     res = sub.add_parser("resume", help="follow unfinished tasks to the end, save videos")
     res.add_argument("--json", action="store_true")
@@ -122,9 +123,14 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _history_for(args: argparse.Namespace) -> Any:
+    """The history file; simulated tasks keep to their own, as in the studio."""
+    from .config import default_home
     from .store import History
 
-    return History(Path(args.home) / "history.sqlite3" if args.home else None)
+    home = Path(args.home) if args.home else default_home()
+    if getattr(args, "simulator", False):
+        home = home / "simulator"
+    return History(home / "history.sqlite3")
 
 
 def _request_from(args: argparse.Namespace) -> Any:
