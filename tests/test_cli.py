@@ -126,31 +126,14 @@ def test_bad_input_exits_2_with_one_line_and_sends_nothing(
 
 def test_multi_prompt_file(server: Simulator, frame: Path, tmp_path: Path) -> None:
     segments = tmp_path / "shots.json"
+    command = ["generate", "--image", str(frame), "--prompt", "p", "--multi-prompt", str(segments)]
     segments.write_text(
         json.dumps([{"prompt": "one", "duration": 2}, {"prompt": "two", "duration": 2}])
     )
-    done = run(
-        "generate",
-        "--image",
-        str(frame),
-        "--prompt",
-        "p",
-        "--multi-prompt",
-        str(segments),
-        server=server,
-    )
+    done = run(*command, server=server)
     assert done.returncode == 2 and "add up to 4 s but duration is 5 s" in done.stderr
     segments.write_text("[not json")
-    done = run(
-        "generate",
-        "--image",
-        str(frame),
-        "--prompt",
-        "p",
-        "--multi-prompt",
-        str(segments),
-        server=server,
-    )
+    done = run(*command, server=server)
     assert done.returncode == 2 and "is not JSON" in done.stderr
 
 

@@ -606,3 +606,24 @@ def wait_for_widget(page: Page, selector: str, timeout: float = 30_000) -> Locat
         detail = "\n".join(trouble) or "(no error in the console, stderr or outputs)"
         raise AssertionError(f"{selector!r} not visible after {timeout} ms:\n{detail}") from exc
     return locator
+
+
+# Runs code in the current notebook's kernel (as a cell would, without a cell); returns stdout.
+KERNEL_EXEC_JS = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, store_history: false});
+  const out = [];
+  future.onIOPub = (msg) => {
+    const c = msg.content;
+    if (msg.header.msg_type === 'stream') out.push(c.text);
+    if (msg.header.msg_type === 'error') out.push(c.ename + ': ' + c.evalue);
+  };
+  const reply = await future.done;
+  return {status: reply.content.status, out: out.join('')};
+}"""
+
+
+def kernel_exec(page: Page, code: str) -> str:
+    result = page.evaluate(KERNEL_EXEC_JS, code)
+    assert result["status"] == "ok", result
+    return str(result["out"])

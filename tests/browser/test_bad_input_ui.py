@@ -32,26 +32,6 @@ assert studio.mode == "foxapi", studio
 studio""",
 ]
 
-# Runs code in the notebook's kernel (as a cell would, without a cell) and returns its stdout.
-KERNEL_EXEC_JS = """async (code) => {
-  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  const future = kernel.requestExecute({code, store_history: false});
-  const out = [];
-  future.onIOPub = (msg) => {
-    const c = msg.content;
-    if (msg.header.msg_type === 'stream') out.push(c.text);
-    if (msg.header.msg_type === 'error') out.push(c.ename + ': ' + c.evalue);
-  };
-  const reply = await future.done;
-  return {status: reply.content.status, out: out.join('')};
-}"""
-
-
-def kernel_exec(page: Page, code: str) -> str:
-    result = page.evaluate(KERNEL_EXEC_JS, code)
-    assert result["status"] == "ok", result
-    return str(result["out"])
-
 
 def api_requests(sim: Simulator) -> dict[str, int]:
     requests: dict[str, int] = sim.stats()["requests"]
@@ -186,13 +166,15 @@ def test_bad_input_sends_nothing_and_the_widget_stays_usable(
 
         # 5. A voice id without audio. The voice inputs are disabled while audio is off, so only
         # Python can set this form; the widget still says what is wrong.
-        kernel_exec(page, 'studio.update_form(voice_ids=["voice-fox-1"], generate_audio=False)')
+        harness.kernel_exec(
+            page, 'studio.update_form(voice_ids=["voice-fox-1"], generate_audio=False)'
+        )
         expect(page.locator("[data-testid=kls-voice-1]")).to_have_value("voice-fox-1")
         expect(page.locator("[data-testid=kls-voice-1]")).to_be_disabled()
         expect(generate).to_be_disabled()
         expect(reasons(page)).to_have_text(["Voice ids need audio: turn audio on or remove them."])
         # Python refuses the same form before any request, had it been asked directly.
-        refused = kernel_exec(
+        refused = harness.kernel_exec(
             page,
             "from kling_studio import InputError\n"
             "try:\n    studio.submit()\nexcept InputError as exc:\n    print('refused:', exc)",
@@ -210,7 +192,7 @@ def test_bad_input_sends_nothing_and_the_widget_stays_usable(
 
         # 6. Everything fixed: Generate sends one upload and one create; the task plays.
         form: dict[str, Any] = json.loads(
-            kernel_exec(page, "import json; print(json.dumps(studio.form))")
+            harness.kernel_exec(page, "import json; print(json.dumps(studio.form))")
         )
         assert form["voice_ids"] == [] and form["multi_prompt"] == [], form
         generate.click()

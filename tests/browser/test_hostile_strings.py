@@ -247,26 +247,6 @@ def assert_no_traces(page: Page) -> dict[str, Any]:
     return traces
 
 
-KERNEL_EXEC_JS = """async (code) => {
-  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  const future = kernel.requestExecute({code, store_history: false});
-  const out = [];
-  future.onIOPub = (msg) => {
-    const c = msg.content;
-    if (msg.header.msg_type === 'stream') out.push(c.text);
-    if (msg.header.msg_type === 'error') out.push(c.ename + ': ' + c.evalue);
-  };
-  const reply = await future.done;
-  return {status: reply.content.status, out: out.join('')};
-}"""
-
-
-def kernel_exec(page: Page, code: str) -> str:
-    result = page.evaluate(KERNEL_EXEC_JS, code)
-    assert result["status"] == "ok", result
-    return str(result["out"])
-
-
 def open_studio(page: Page, server: harness.JupyterServer, tmp_path: Path, api: FakeFoxAPI) -> None:
     """A notebook whose studio talks to `api`, open in JupyterLab with the widget shown."""
     source = harness.make_notebook(tmp_path / "hostile.ipynb", NOTEBOOK_CELLS)
@@ -433,7 +413,7 @@ def test_hostile_strings_stay_text_and_nothing_runs(
         # Python's side: the hostile results were recorded, never saved as a video, and their
         # download failed with an error (not a crash); the plain one was saved.
         records = json.loads(
-            kernel_exec(
+            harness.kernel_exec(
                 page,
                 "import json\nprint(json.dumps([[r.video_url, r.has_video, r.download_error] "
                 "for r in studio.history.records(limit=10) if r.video_url]))",
