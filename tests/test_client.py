@@ -282,8 +282,12 @@ async def test_wait_deadline(client: AsyncClient, server: Simulator) -> None:
 async def test_create_voice(client: AsyncClient, server: Simulator) -> None:
     voice = await client.create_voice(f"{server.base_url}/files/sample/voice.mp3", timeout=30)
     assert voice.startswith("voice_")
+    before = api_requests(server)
     with pytest.raises(InputError):
         await client.create_voice("ftp://nope")
+    with pytest.raises(InputError, match=r"ends in '\.png'"):
+        await client.create_voice(f"{server.base_url}/files/sample/picture.png")
+    assert api_requests(server) == before
 
 
 def test_sync_client_in_a_script(server: Simulator) -> None:

@@ -10,7 +10,9 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -268,6 +270,15 @@ class AsyncClient:
         """Create a voice from a public audio URL (5-30 s, one speaker); returns its voice id."""
         if not is_url(voice_url):
             raise InputError(Problem("voice_url", f"must be an http(s) URL; got {voice_url!r}"))
+        suffix = PurePosixPath(urlsplit(voice_url).path).suffix.lower()
+        if suffix and suffix not in c.VOICE_AUDIO_EXTENSIONS:
+            raise InputError(
+                Problem(
+                    "voice_url",
+                    f"must be an audio recording ({', '.join(c.VOICE_AUDIO_EXTENSIONS)}) of "
+                    f"5-30 s of one speaker; this one ends in {suffix!r}",
+                )
+            )
         self._require_key()
         data = await self._http.request_json(
             "POST",

@@ -27,6 +27,9 @@ DEFAULT_RESOLUTION: Final = "720p"
 DEFAULT_DURATION: Final = 5
 VOICES_MAX: Final = 2
 
+# Section 5: a voice is made from one speaker's recording in one of these formats.
+VOICE_AUDIO_EXTENSIONS: Final = (".mp3", ".ogg", ".wav", ".m4a", ".aac")
+
 # Section 6 (Kling's own limits, applied before sending).
 PICTURE_FORMATS: Final = ("JPEG", "PNG")
 PICTURE_MAX_BYTES: Final = 10 * 1024 * 1024
