@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from kling_studio.polling import PollPolicy
+from kling_studio.client._polling import PollPolicy
 
 # Lines from a child that start with this carry JSON; anything else (logs) is ignored.
 PREFIX = "@@ "

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from kling_studio import AsyncClient
-from kling_studio.transport import USER_AGENT
+from kling_studio.client._transport import USER_AGENT
 
 from .common import FIXED_TASK, FixedJsonServer, SimHost, format_table, median, percentile
 

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kling_studio import AsyncClient
-from kling_studio.polling import PollPolicy, PollState, next_delay
+from kling_studio.client._polling import PollPolicy, PollState, next_delay
 
 from .common import (
     CountingTransport,

@@ -44,11 +44,11 @@ import psutil
 
 from kling_studio import AsyncClient
 from kling_studio import contract as c
+from kling_studio.client._polling import PollPolicy, PollState, next_delay
+from kling_studio.client._transport import USER_AGENT
+from kling_studio.history._store import History
 from kling_studio.models import PreparedRequest, Task
-from kling_studio.polling import PollPolicy, PollState, next_delay
 from kling_studio.runner import Runner
-from kling_studio.store import History
-from kling_studio.transport import USER_AGENT
 
 from .common import PREFIX, SimHost, format_table, percentile
 

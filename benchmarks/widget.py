@@ -54,14 +54,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from kling_studio import contract as c
+from kling_studio.client._polling import PollPolicy
+from kling_studio.history._store import History
 from kling_studio.models import PreparedRequest, Task, VideoRequest
-from kling_studio.polling import PollPolicy
-from kling_studio.store import History
 
 from .common import format_table, median, scaled_policy
 
 REPO = Path(__file__).resolve().parent.parent
-BUNDLE = REPO / "src" / "kling_studio" / "static" / "widget.js"
+BUNDLE = REPO / "src" / "kling_studio" / "studio" / "static" / "widget.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
     "--headless",
@@ -184,7 +184,7 @@ def picture_bytes() -> bytes:
 
 
 async def python_side(rows: int, time_scale: float, folder: Path) -> dict[str, Any]:
-    from kling_studio.widget import Studio
+    from kling_studio.studio._widget import Studio
 
     history = History(folder / "history.sqlite3")
     started = time.perf_counter()
@@ -576,7 +576,7 @@ def serve(files: dict[str, tuple[str, bytes]]) -> Iterator[str]:
 
 
 def page_config(rows: int) -> dict[str, Any]:
-    from kling_studio.widget import default_form
+    from kling_studio.studio._widget import default_form
 
     cards = [
         {

@@ -20,7 +20,7 @@ if [ ! -x .tools/bin/uv ]; then
   .tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 fi
 
-# npm first: the package build hook bundles js/ into src/kling_studio/static/.
+# npm first: the package build hook bundles js/ into src/kling_studio/studio/static/.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error

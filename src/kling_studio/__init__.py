@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .client import AsyncClient
+from .client import AsyncClient, Client, PollPolicy
 from .errors import (
     APIError,
     AuthenticationError,
@@ -31,22 +31,20 @@ from .errors import (
     WaitTimeout,
 )
 from .models import PreparedRequest, Segment, Task, TaskError, VideoRequest
-from .polling import PollPolicy
-from .sync import Client
 
 if TYPE_CHECKING:
+    from .history import History
     from .simulator import Simulator
-    from .store import History
-    from .widget import Studio
+    from .studio import Studio
 
 __version__ = "0.1.0"
 
 # The widget, the simulator and the history pull in heavier libraries (anywidget, uvicorn,
 # pandas): imported on first use so `import kling_studio` stays quick for scripts.
 _LAZY = {
-    "Studio": ".widget",
+    "Studio": ".studio",
     "Simulator": ".simulator",
-    "History": ".store",
+    "History": ".history",
     "Runner": ".runner",
 }
 

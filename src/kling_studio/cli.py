@@ -125,7 +125,7 @@ def _one_line(exc: BaseException) -> str:
 def _history_for(args: argparse.Namespace) -> Any:
     """The history file; simulated tasks keep to their own, as in the studio."""
     from .config import default_home
-    from .store import History
+    from .history._store import History
 
     home = Path(args.home) if args.home else default_home()
     if getattr(args, "simulator", False):
@@ -174,7 +174,7 @@ def _backend(args: argparse.Namespace) -> Iterator[tuple[str | None, str | None]
 
 
 async def _generate(args: argparse.Namespace) -> int:
-    from .client import AsyncClient
+    from .client._async import AsyncClient
     from .runner import Runner
 
     request = _request_from(args)
@@ -216,7 +216,7 @@ def _report(args: argparse.Namespace, record: Any, history: Any) -> int:
 
 
 async def _resume(args: argparse.Namespace) -> int:
-    from .client import AsyncClient
+    from .client._async import AsyncClient
     from .runner import Runner
 
     history = _history_for(args)

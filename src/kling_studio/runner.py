@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cache import VideoCache
-from .client import AsyncClient
+from .client._async import AsyncClient
 from .errors import (
     APIError,
     CreateOutcomeUnknown,
@@ -26,10 +25,11 @@ from .errors import (
     VideoExpiredError,
     WaitTimeout,
 )
+from .history._records import TaskRecord
+from .history._store import History
+from .history._videos import VideoCache
 from .models import PreparedRequest, Task, VideoRequest
 from .pictures import is_url
-from .records import TaskRecord
-from .store import History
 
 log = logging.getLogger("kling_studio")
 

@@ -1,0 +1,357 @@
+"""The async client: submit, get, wait, generate, upload, create_voice.
+
+A failed task is *returned* (status "failed", `task.error` set), not raised: a batch or an A/B
+grid goes on when one variant fails. Call `task.raise_for_error()` to turn it into TaskFailed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .. import contract as c
+from ..config import mask_key, resolve_api_key, resolve_base_url
+from ..errors import (
+    ConfigurationError,
+    InputError,
+    Problem,
+    RateLimitError,
+    ServerError,
+    TaskFailed,
+    TransportError,
+    WaitTimeout,
+)
+from ..models import PreparedRequest, Task, VideoRequest
+from ..pictures import Picture, is_url, load_local_picture, read_picture
+from ._polling import PollPolicy, PollState, next_delay
+from ._transport import Http, Retry
+
+ProgressCallback = Callable[[Task], Awaitable[None] | None]
+
+DEFAULT_WAIT_TIMEOUT = 900.0  # seconds; 4k and 10 s clips can take several minutes
+
+
+class AsyncClient:
+    """FoxAPI's video API for Kling V3 image-to-video, async, on one connection pool."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        poll_policy: PollPolicy | None = None,
+        check_remote_pictures: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._key = resolve_api_key(api_key)
+        self.base_url = resolve_base_url(base_url)
+        self.poll_policy = poll_policy or PollPolicy()
+        self.check_remote_pictures = check_remote_pictures
+        self._http = Http(
+            self.base_url, self._key, timeout=timeout, max_retries=max_retries, transport=transport
+        )
+        # Pictures and public URLs are fetched without the key: it must never reach other hosts.
+        self._public = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
+        self._uploaded: dict[str, str] = {}  # sha256 of picture bytes -> uploaded URL
+        # One lock per picture: prepares running at once (a batch, an A/B grid) share one upload.
+        self._upload_locks: dict[str, asyncio.Lock] = {}
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(base_url={self.base_url!r}, api_key={mask_key(self._key)})"
+
+    @property
+    def has_key(self) -> bool:
+        return self._key is not None
+
+    @property
+    def requests_sent(self) -> int:
+        """How many HTTP requests went to the API (retries included)."""
+        return self._http.requests_sent
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        await self._public.aclose()
+
+    def _require_key(self) -> None:
+        if not self._key:
+            raise ConfigurationError(
+                "no API key: set FOXAPI_API_KEY or pass api_key=...; to try kling-studio "
+                "without one, start the simulator: `with Simulator() as sim: "
+                "Client(sim.api_key, sim.base_url)`"
+            )
+
+    # --- requests ---------------------------------------------------------------------------
+
+    async def prepare(
+        self, request: VideoRequest | None = None, /, **fields: Any
+    ) -> PreparedRequest:
+        """Check every rule, then upload local pictures: the exact body a create will send.
+
+        Every problem (fields and local pictures) is reported at once, before any request.
+        """
+        request = _as_request(request, fields)
+        problems = request.problems()
+        local: dict[str, Picture] = {}
+        for name, source in (("image", request.image), ("image_tail", request.image_tail)):
+            if source is None or is_url(source):
+                continue
+            try:
+                local[name] = load_local_picture(source, name)
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems)
+        for name, source in (("image", request.image), ("image_tail", request.image_tail)):
+            if isinstance(source, str) and is_url(source) and self.check_remote_pictures:
+                await self._check_remote_picture(source, name)
+        self._require_key()
+        urls: dict[str, str | None] = {"image": None, "image_tail": None}
+        for name, source in (("image", request.image), ("image_tail", request.image_tail)):
+            if name in local:
+                urls[name] = await self.upload(local[name])
+            elif isinstance(source, str):
+                urls[name] = source
+        image_url = urls["image"]
+        assert image_url is not None  # checked above: image is required
+        identity = request.payload(
+            f"sha256:{local['image'].sha256}" if "image" in local else image_url,
+            f"sha256:{local['image_tail'].sha256}" if "image_tail" in local else urls["image_tail"],
+        )
+        return PreparedRequest(request, request.payload(image_url, urls["image_tail"]), identity)
+
+    async def create(self, prepared: PreparedRequest) -> Task:
+        """Send one create request. Raises CreateOutcomeUnknown if its answer was lost."""
+        self._require_key()
+        data = await self._http.request_json(
+            "POST", c.CREATE_PATH, retry=Retry.CREATE, json=prepared.payload
+        )
+        return _task_from(data, "POST", c.CREATE_PATH)
+
+    async def submit(self, request: VideoRequest | None = None, /, **fields: Any) -> Task:
+        """Check, upload local pictures, create the task; returns it pending."""
+        return await self.create(await self.prepare(request, **fields))
+
+    async def get(
+        self, task_id: str, *, sync_upstream: bool = False, deadline: float | None = None
+    ) -> Task:
+        """The task's current state (GET /v1/tasks/{id}), retried on transient failures."""
+        self._require_key()
+        if not isinstance(task_id, str) or not task_id.strip() or "/" in task_id:
+            raise InputError(Problem("task_id", f"is not a task id: {task_id!r}"))
+        path = c.TASK_PATH.format(task_id=task_id)
+        params = {"sync_upstream": "true"} if sync_upstream else None
+        data = await self._http.request_json(
+            "GET", path, retry=Retry.IDEMPOTENT, task_id=task_id, params=params, deadline=deadline
+        )
+        return _task_from(data, "GET", path)
+
+    async def wait(
+        self,
+        task_or_id: Task | str,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        poll_policy: PollPolicy | None = None,
+    ) -> Task:
+        """Poll until the task finishes; `timeout` is the total deadline in seconds.
+
+        Transient failures while polling do not end the wait: the task goes on at FoxAPI, so
+        the waiter keeps asking until the deadline.
+        """
+        policy = poll_policy or self.poll_policy
+        start = time.monotonic()
+        deadline = None if timeout is None else start + timeout
+        if isinstance(task_or_id, Task):
+            task: Task | None = task_or_id
+            task_id = task_or_id.id
+        else:
+            task, task_id = None, task_or_id
+        state = PollState(start=start, estimate=task.estimated_time if task else None)
+        if task is None or task.done:
+            task = await self._poll_once(task_id, deadline)
+            if task is not None:
+                state.estimate = task.estimated_time
+                state.observe(time.monotonic(), task.progress)
+                await _notify(on_progress, task)
+        while task is None or not task.done:
+            delay = next_delay(policy, state, time.monotonic())
+            if deadline is not None and time.monotonic() + delay > deadline:
+                delay = max(0.0, deadline - time.monotonic())
+                if delay == 0.0:
+                    raise WaitTimeout(task_id, timeout or 0.0, task)
+            await asyncio.sleep(delay)
+            fresh = await self._poll_once(task_id, deadline)
+            if fresh is None:
+                continue
+            changed = task is None or (fresh.status, fresh.progress) != (task.status, task.progress)
+            task = task.merged(fresh) if task else fresh
+            if state.estimate is None:
+                state.estimate = task.estimated_time
+            state.observe(time.monotonic(), task.progress)
+            if changed:
+                await _notify(on_progress, task)
+            if deadline is not None and not task.done and time.monotonic() >= deadline:
+                raise WaitTimeout(task_id, timeout or 0.0, task)
+        return task
+
+    async def _poll_once(self, task_id: str, deadline: float | None) -> Task | None:
+        """One GET; None after a transient failure that outlived its retries (the task itself
+        is fine at FoxAPI, so the waiter just asks again later)."""
+        try:
+            return await self.get(task_id, deadline=deadline)
+        except (TransportError, RateLimitError, ServerError):
+            return None
+
+    async def generate(
+        self,
+        request: VideoRequest | None = None,
+        /,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        **fields: Any,
+    ) -> Task:
+        """Submit and wait; `timeout` is the total deadline (uploads included) in seconds.
+
+        Returns the finished task; a failed one comes back with status "failed" and `error`.
+        """
+        start = time.monotonic()
+        task = await self.submit(request, **fields)
+        await _notify(on_progress, task)
+        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - start))
+        return await self.wait(task, timeout=left, on_progress=on_progress)
+
+    async def upload(self, picture: Any) -> str:
+        """Upload a local picture (path, bytes, PIL image) through FoxAPI's file endpoint.
+
+        Returns its public URL. The same bytes are uploaded once per client.
+        """
+        pic = picture if isinstance(picture, Picture) else load_local_picture(picture, "picture")
+        if pic.sha256 in self._uploaded:
+            return self._uploaded[pic.sha256]
+        self._require_key()
+        async with self._upload_locks.setdefault(pic.sha256, asyncio.Lock()):
+            if pic.sha256 in self._uploaded:  # uploaded while this call waited
+                return self._uploaded[pic.sha256]
+            data = await self._http.request_json(
+                "POST",
+                c.UPLOAD_STREAM_PATH,
+                retry=Retry.IDEMPOTENT,
+                files={"file": (pic.upload_name, pic.data, pic.mime)},
+            )
+            url = data.get("url") if isinstance(data, dict) else None
+            if not isinstance(url, str) or not is_url(url):
+                raise TransportError(
+                    "the upload answer has no http(s) url",
+                    method="POST",
+                    path=c.UPLOAD_STREAM_PATH,
+                )
+            self._uploaded[pic.sha256] = url
+            return url
+
+    async def create_voice(
+        self, voice_url: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT
+    ) -> str:
+        """Create a voice from a public audio URL (5-30 s, one speaker); returns its voice id."""
+        if not is_url(voice_url):
+            raise InputError(Problem("voice_url", f"must be an http(s) URL; got {voice_url!r}"))
+        suffix = PurePosixPath(urlsplit(voice_url).path).suffix.lower()
+        if suffix and suffix not in c.VOICE_AUDIO_EXTENSIONS:
+            raise InputError(
+                Problem(
+                    "voice_url",
+                    f"must be an audio recording ({', '.join(c.VOICE_AUDIO_EXTENSIONS)}) of "
+                    f"5-30 s of one speaker; this one ends in {suffix!r}",
+                )
+            )
+        self._require_key()
+        data = await self._http.request_json(
+            "POST",
+            c.CREATE_PATH,
+            retry=Retry.CREATE,
+            json={"model": c.MODEL_CREATE_VOICE, "voice_url": voice_url},
+        )
+        task = await self.wait(_task_from(data, "POST", c.CREATE_PATH), timeout=timeout)
+        task.raise_for_error()
+        if not task.voice_id:
+            raise TaskFailed(task)
+        return task.voice_id
+
+    async def fetch_picture(self, url: str, field: str = "image") -> Picture:
+        """Fetch a picture URL (without the key) as FoxAPI would; InputError if it can't."""
+        try:
+            async with self._public.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    raise InputError(
+                        Problem(
+                            field,
+                            f"{url} answered HTTP {response.status_code}; FoxAPI must be able "
+                            "to fetch it — check the URL",
+                        )
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > c.PICTURE_MAX_BYTES:
+                        raise InputError(Problem(field, f"{url} is larger than 10 MB"))
+        except httpx.HTTPError as exc:
+            raise InputError(
+                Problem(
+                    field,
+                    f"cannot fetch {url} ({type(exc).__name__}); FoxAPI must be able to "
+                    "fetch it — check the URL or pass a local file",
+                )
+            ) from None
+        return read_picture(b"".join(chunks), field, name=url.rsplit("/", 1)[-1] or url)
+
+    async def _check_remote_picture(self, url: str, field: str) -> None:
+        """Apply the section 6 checks to a picture URL before its create is sent."""
+        problems = (await self.fetch_picture(url, field)).problems(field)
+        if problems:
+            raise InputError(problems)
+
+
+def _as_request(request: VideoRequest | None, fields: dict[str, Any]) -> VideoRequest:
+    if request is not None:
+        if fields:
+            return request.with_changes(**fields)
+        if not isinstance(request, VideoRequest):
+            raise InputError(Problem("request", "pass a VideoRequest or keyword fields"))
+        return request
+    VideoRequest.check_names(fields)  # a misspelt name first: it explains a "missing" field
+    if "prompt" not in fields or "image" not in fields:
+        missing = [f for f in ("prompt", "image") if f not in fields]
+        raise InputError([Problem(f, "is required") for f in missing])
+    return VideoRequest.build(**fields)
+
+
+def _task_from(data: Any, method: str, path: str) -> Task:
+    try:
+        return Task.from_api(data)
+    except (ValueError, TypeError):
+        raise TransportError("the answer is not a task (no id)", method=method, path=path) from None
+
+
+async def _notify(callback: ProgressCallback | None, task: Task) -> None:
+    if callback is None:
+        return
+    result = callback(task)
+    if inspect.isawaitable(result):
+        await result

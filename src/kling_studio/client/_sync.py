@@ -1,0 +1,117 @@
+"""`Client`: the synchronous twin of AsyncClient.
+
+Its requests run on a private event loop in a daemon thread (engine.py), so it works the same in
+a plain script and inside a running Jupyter kernel; `on_progress` callbacks still run on the
+calling thread (a `print` lands in the cell that called).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from ..config import mask_key
+from ..models import PreparedRequest, Task, VideoRequest
+from ._async import DEFAULT_WAIT_TIMEOUT, AsyncClient, ProgressCallback
+from ._engine import Engine
+
+T = TypeVar("T")
+
+
+class Client:
+    """FoxAPI's video API, synchronous. Same arguments and methods as AsyncClient."""
+
+    def __init__(self, api_key: str | None = None, base_url: str | None = None, **options: Any):
+        self._async: AsyncClient | None = AsyncClient(api_key, base_url, **options)
+        self._base_url = self._async.base_url
+        self._has_key = "set" if self._async.has_key else None
+        self._engine = Engine("kling-studio-client")
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={self.base_url!r}, api_key={mask_key(self._has_key)})"
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def requests_sent(self) -> int:
+        return self._async.requests_sent if self._async else 0
+
+    def _call(self, make: Callable[[AsyncClient], Coroutine[Any, Any, T]]) -> T:
+        if self._async is None:
+            raise RuntimeError("this Client is closed")
+        return self._engine.run(make(self._async))
+
+    def _on_caller(self, callback: ProgressCallback | None) -> ProgressCallback | None:
+        """Run a progress callback on the calling thread, not the engine's."""
+        if callback is None:
+            return None
+        engine = self._engine
+
+        def relay(task: Task) -> None:
+            engine.post(lambda: _ignore_awaitable(callback(task)))
+
+        return relay
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._async is not None and not self._engine.closed:
+            self._engine.run(self._async.aclose())
+        self._async = None
+        self._engine.close()
+
+    def prepare(self, request: VideoRequest | None = None, /, **fields: Any) -> PreparedRequest:
+        return self._call(lambda c: c.prepare(request, **fields))
+
+    def create(self, prepared: PreparedRequest) -> Task:
+        return self._call(lambda c: c.create(prepared))
+
+    def submit(self, request: VideoRequest | None = None, /, **fields: Any) -> Task:
+        return self._call(lambda c: c.submit(request, **fields))
+
+    def get(self, task_id: str, *, sync_upstream: bool = False) -> Task:
+        return self._call(lambda c: c.get(task_id, sync_upstream=sync_upstream))
+
+    def wait(
+        self,
+        task_or_id: Task | str,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+    ) -> Task:
+        relay = self._on_caller(on_progress)
+        return self._call(lambda c: c.wait(task_or_id, timeout=timeout, on_progress=relay))
+
+    def generate(
+        self,
+        request: VideoRequest | None = None,
+        /,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        **fields: Any,
+    ) -> Task:
+        relay = self._on_caller(on_progress)
+        return self._call(
+            lambda c: c.generate(request, timeout=timeout, on_progress=relay, **fields)
+        )
+
+    def upload(self, picture: Any) -> str:
+        return self._call(lambda c: c.upload(picture))
+
+    def create_voice(self, voice_url: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> str:
+        return self._call(lambda c: c.create_voice(voice_url, timeout=timeout))
+
+
+def _ignore_awaitable(result: object) -> None:
+    """A sync Client's callbacks are plain functions; an async one can't be awaited here."""
+    if inspect.iscoroutine(result):
+        result.close()
+        raise TypeError("Client (sync) takes a plain on_progress function; use AsyncClient")

@@ -1,0 +1,313 @@
+"""The history's record of one task, its status vocabulary, and its typed table form.
+
+Statuses, in order (the categorical order of `History.df()`):
+
+- `submitting`: journalled, the create request is about to be (or is being) sent;
+- `pending`, `processing`: FoxAPI accepted the task and is working on it;
+- `completed`, `failed`, `cancelled`: FoxAPI's final word;
+- `unknown`: the create was sent but its answer was lost: a task may exist (and be billed);
+- `rejected`: FoxAPI refused the create (e.g. HTTP 402/422), so no task exists.
+
+Final (`TERMINAL`) records never change status again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from .. import contract as c
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+STATUSES: Final = (
+    "submitting",
+    "pending",
+    "processing",
+    "completed",
+    "failed",
+    "cancelled",
+    "unknown",
+    "rejected",
+)
+SERVER_STATUSES: Final = frozenset({"pending", "processing", "completed", "failed", "cancelled"})
+TERMINAL: Final = frozenset({"completed", "failed", "cancelled", "rejected"})
+ACTIVE: Final = frozenset({"submitting", "pending", "processing"})
+# Progress order among the live statuses: a late answer never moves a record backwards.
+_RANK: Final = {"submitting": 0, "unknown": 0, "pending": 1, "processing": 2}
+
+
+def server_status(status: str, progress: int) -> str:
+    """Our status for what FoxAPI said; a word outside the contract means "still working"."""
+    status = status.lower()
+    if status in SERVER_STATUSES:
+        return status
+    return "processing" if progress > 0 else "pending"
+
+
+def next_status(current: str, reported: str) -> str:
+    """The status to keep when `reported` arrives for a record that is `current`."""
+    if current in TERMINAL:
+        return current
+    if reported in TERMINAL:
+        return reported
+    return reported if _RANK.get(reported, 0) >= _RANK.get(current, 0) else current
+
+
+def check_statuses(status: str | list[str] | tuple[str, ...]) -> list[str]:
+    """The statuses of a filter, refusing a misspelt one (it would silently match nothing)."""
+    wanted = [status] if isinstance(status, str) else list(status)
+    bad = [s for s in wanted if s not in STATUSES]
+    if bad:
+        raise ValueError(f"unknown status {', '.join(map(repr, bad))}; use {', '.join(STATUSES)}")
+    return wanted
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """One task as the history knows it. Times are timezone-aware UTC datetimes."""
+
+    local_id: str
+    task_id: str | None
+    status: str
+    progress: int
+    prompt: str
+    negative_prompt: str | None
+    resolution: str
+    duration: int
+    generate_audio: bool
+    model: str
+    request: dict[str, Any]
+    payload: dict[str, Any]
+    request_hash: str
+    submitted_at: datetime
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+    estimated_time: float | None
+    credits_reserved: float | None
+    video_url: str | None
+    video_path: Path | None
+    download_error: str | None
+    url_expired: bool
+    download_attempts: int
+    error_code: str | None
+    error_type: str | None
+    error_message: str | None
+    unknown_reason: str | None
+    group_id: str | None
+    variant: dict[str, Any] | None
+    rating: int | None
+    winner: bool | None
+    note: str | None
+    raw: dict[str, Any] | None
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def has_video(self) -> bool:
+        return self.video_path is not None and self.video_path.is_file()
+
+    @property
+    def image(self) -> str:
+        return str(self.request.get("image") or "")
+
+    @property
+    def image_tail(self) -> str | None:
+        return self.request.get("image_tail") or None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from submit to finish; to now while live; to the last news when `unknown`."""
+        if self.finished_at is not None:
+            end = self.finished_at
+        elif self.status in ACTIVE:
+            end = datetime.now(tz=UTC)
+        else:
+            end = self.updated_at
+        return max(0.0, (end - self.submitted_at).total_seconds())
+
+    @property
+    def queue_seconds(self) -> float | None:
+        """Submit to the first `processing` seen (None if it was never seen processing)."""
+        return _seconds(self.submitted_at, self.started_at)
+
+    @property
+    def run_seconds(self) -> float | None:
+        """First `processing` seen to the end."""
+        return _seconds(self.started_at, self.finished_at)
+
+    @property
+    def url_expires_at(self) -> datetime | None:
+        """When FoxAPI's result URL stops working (24 hours after the task finished)."""
+        if self.video_url is None or self.finished_at is None:
+            return None
+        return self.finished_at + timedelta(seconds=c.RESULT_URL_LIFETIME_S)
+
+    def to_row(self) -> dict[str, Any]:
+        """Every field, JSON-safe: datetimes as ISO 8601 UTC text, paths as text."""
+        row: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, Path):
+                value = str(value)
+            row[f.name] = value
+        row["elapsed"] = self.elapsed
+        row["queue_seconds"] = self.queue_seconds
+        row["run_seconds"] = self.run_seconds
+        return row
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+# --- The table form (History.df) ------------------------------------------------------------
+
+# Column -> dtype. "string" is pandas' nullable text; Int64/boolean are nullable too.
+DATETIME: Final = "datetime64[us, UTC]"
+FRAME_DTYPES: Final[dict[str, str]] = {
+    "local_id": "string",
+    "task_id": "string",
+    "status": "category",  # CategoricalDtype(STATUSES, ordered=True), see frame()
+    "progress": "Int64",
+    "model": "string",
+    "prompt": "string",
+    "negative_prompt": "string",
+    "resolution": "string",
+    "duration": "Int64",
+    "generate_audio": "bool",
+    "image": "string",
+    "image_tail": "string",
+    "submitted_at": DATETIME,
+    "created_at": DATETIME,
+    "started_at": DATETIME,
+    "finished_at": DATETIME,
+    "updated_at": DATETIME,
+    "elapsed": "float64",
+    "queue_seconds": "float64",
+    "run_seconds": "float64",
+    "estimated_time": "float64",
+    "credits_reserved": "float64",
+    "video_url": "string",
+    "video_path": "string",
+    "download_error": "string",
+    "url_expired": "bool",
+    "error_code": "string",
+    "error_message": "string",
+    "unknown_reason": "string",
+    "request_hash": "string",
+    "group_id": "string",
+    "variant": "string",  # JSON text, so that every export format can hold it
+    "rating": "Int64",
+    "winner": "boolean",
+    "note": "string",
+}
+
+
+def status_dtype() -> pd.CategoricalDtype:
+    import pandas as pd
+
+    return pd.CategoricalDtype(categories=list(STATUSES), ordered=True)
+
+
+def frame(records: list[TaskRecord]) -> pd.DataFrame:
+    """Records as a typed DataFrame (columns and dtypes: FRAME_DTYPES), one row per task."""
+    import pandas as pd
+
+    rows = [_frame_row(r) for r in records]
+    df = pd.DataFrame(rows, columns=list(FRAME_DTYPES))
+    for name, dtype in FRAME_DTYPES.items():
+        if name == "status":
+            df[name] = df[name].astype(status_dtype())
+        elif dtype == DATETIME:
+            df[name] = pd.to_datetime(df[name], utc=True).astype(DATETIME)
+        else:
+            df[name] = df[name].astype(dtype)  # type: ignore[call-overload]
+    return df
+
+
+def _frame_row(r: TaskRecord) -> dict[str, Any]:
+    return {
+        "local_id": r.local_id,
+        "task_id": r.task_id,
+        "status": r.status,
+        "progress": r.progress,
+        "model": r.model,
+        "prompt": r.prompt,
+        "negative_prompt": r.negative_prompt,
+        "resolution": r.resolution,
+        "duration": r.duration,
+        "generate_audio": r.generate_audio,
+        "image": r.image,
+        "image_tail": r.image_tail,
+        "submitted_at": r.submitted_at,
+        "created_at": r.created_at,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        "updated_at": r.updated_at,
+        "elapsed": r.elapsed,
+        "queue_seconds": r.queue_seconds,
+        "run_seconds": r.run_seconds,
+        "estimated_time": r.estimated_time,
+        "credits_reserved": r.credits_reserved,
+        "video_url": r.video_url,
+        "video_path": str(r.video_path) if r.video_path is not None else None,
+        "download_error": r.download_error,
+        "url_expired": r.url_expired,
+        "error_code": r.error_code,
+        "error_message": r.error_message,
+        "unknown_reason": r.unknown_reason,
+        "request_hash": r.request_hash,
+        "group_id": r.group_id,
+        "variant": json.dumps(r.variant, ensure_ascii=False) if r.variant is not None else None,
+        "rating": r.rating,
+        "winner": r.winner,
+        "note": r.note,
+    }
+
+
+EXPORT_FORMATS: Final = {"csv": "csv", "parquet": "parquet", "pq": "parquet", "json": "json"}
+
+
+def write_frame(df: pd.DataFrame, path: Path, format: str | None = None) -> Path:
+    """Write a frame as CSV, Parquet or JSON records (ISO dates) through a temporary file, so a
+    failed export never leaves a half-written file under the final name."""
+    import os
+    import uuid
+
+    key = (format or path.suffix).lower().lstrip(".")
+    kind = EXPORT_FORMATS.get(key)
+    if kind is None:
+        raise ValueError(
+            f"cannot export to {key or 'a file without extension'!r}: use .csv, .parquet or .json "
+            "(or pass format=)"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    try:
+        if kind == "csv":
+            df.to_csv(part, index=False)
+        elif kind == "parquet":
+            df.to_parquet(part, index=False, engine="pyarrow")
+        else:
+            df.to_json(part, orient="records", date_format="iso", date_unit="us", force_ascii=False)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+    return path

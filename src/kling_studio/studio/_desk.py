@@ -1,0 +1,287 @@
+"""The studio's comparisons, for the widget: plans from the form, runs, the one on screen, ratings.
+
+`Desk` holds what the `Studio` needs and nothing of anywidget: it turns `compare_*` and `rate`
+messages into `compare.py` calls and publishes the `comparison` trait's value
+(docs/widget-protocol.md, "A/B comparison"). The trait is rebuilt only when a variant's status
+changes (or a rating), never on a progress tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from ..client._async import AsyncClient
+from ..compare import _core as cmp
+from ..errors import InputError
+from ..history._records import TaskRecord
+from ..models import VideoRequest
+from ..pictures import PictureSource
+from ..runner import Runner
+
+AXES: Final = ("prompts", "negative_prompts", "resolutions", "durations", "use_tail")
+PARAM_TEXT_MAX: Final = 160  # params in a cell are short; the full text is in compare_df()
+
+Publish = Callable[[dict[str, Any] | None], None]
+
+
+class Desk:
+    """Comparisons of one studio: at most one on screen, any number running."""
+
+    def __init__(self, runner: Runner, client: AsyncClient, publish: Publish) -> None:
+        self.runner = runner
+        self.client = client
+        self.history = runner.history
+        self._publish = publish
+        self._comparisons: dict[str, cmp.Comparison] = {}  # run by this studio
+        self._shown: cmp.Comparison | None = None
+        self._seen: dict[str, tuple[Any, ...]] = {}  # local_id -> what the trait last showed
+
+    # --- plans and runs ---------------------------------------------------------------------
+
+    def plan_reply(self, grid: cmp.Grid) -> dict[str, Any]:
+        """The `compare_plan` answer: nothing is sent to FoxAPI to make it."""
+        differing = grid.differing()
+        return {
+            "count": len(grid),
+            "variants": [
+                {"label": v.label, "params": short_params(v.params, differing)} for v in grid
+            ],
+            "differing": differing,
+            "reused": cmp.count_reusable(self.history, grid),
+            "confirm_above": cmp.CONFIRM_ABOVE,  # EXTENSION asked for by the front end
+        }
+
+    async def run(
+        self,
+        grid: cmp.Grid,
+        *,
+        confirm: bool,
+        hint: str,
+        reuse: bool = True,
+        max_concurrency: int = cmp.DEFAULT_MAX_CONCURRENCY,
+        title: str | None = None,
+        group_id: str | None = None,
+    ) -> cmp.Comparison:
+        """Start a grid and show it; refuse a big one without confirmation."""
+        if len(grid) > cmp.CONFIRM_ABOVE and not confirm:
+            reused = cmp.count_reusable(self.history, grid) if reuse else 0
+            raise InputError(f"{cmp.confirm_problem(len(grid), reused)}; {hint}", "confirmed")
+        comparison = await cmp.run_grid(
+            self.runner,
+            self.client,
+            grid,
+            group_id=group_id,
+            reuse=reuse,
+            max_concurrency=max_concurrency,
+            title=title,
+        )
+        self._comparisons[comparison.group_id] = comparison
+        comparison.on_change(self._on_change)
+        self.show(comparison)
+        return comparison
+
+    def get(self, group_id: str | None = None) -> cmp.Comparison:
+        """A comparison by id (the latest when None): the live one if this studio runs it."""
+        if group_id is None:
+            group_id = cmp.latest_group_id(self.history)
+            if group_id is None:
+                raise InputError("no comparison yet: run one with studio.compare(...)", "group_id")
+        if group_id in self._comparisons:
+            return self._comparisons[group_id]
+        return cmp.Comparison(self.history, cmp.load_plan(self.history, group_id))
+
+    def show(self, comparison: cmp.Comparison | None) -> None:
+        self._shown = comparison
+        self._republish()
+
+    async def join(self) -> None:
+        """Wait until every comparison of this studio has started and finished its variants."""
+        for comparison in list(self._comparisons.values()):
+            await comparison.wait()
+
+    def cancel_all(self) -> None:
+        for comparison in self._comparisons.values():
+            comparison.cancel()
+
+    # --- ratings ----------------------------------------------------------------------------
+
+    def rate(
+        self,
+        local_id: str,
+        *,
+        rating: int | None = None,
+        winner: bool | None = None,
+        note: str | None = None,
+        clear_rating: bool = False,
+    ) -> TaskRecord:
+        record = cmp.rate(
+            self.history,
+            local_id,
+            rating=rating,
+            winner=winner,
+            note=note,
+            clear_rating=clear_rating,
+        )
+        if self._shown is not None and any(e.local_id == local_id for e in self._shown.entries):
+            self._republish()
+        return record
+
+    def rate_message(self, msg: Mapping[str, Any]) -> None:
+        """`rate`: a key left out is unchanged; `rating: null` removes the rating."""
+        local_id = msg.get("local_id")
+        if not isinstance(local_id, str) or not local_id:
+            raise InputError("rate needs the variant's local_id", "local_id")
+        rating = msg.get("rating")
+        self.rate(
+            local_id,
+            rating=rating,
+            winner=msg.get("winner"),
+            note=msg.get("note"),
+            clear_rating="rating" in msg and rating is None,
+        )
+
+    # --- the trait --------------------------------------------------------------------------
+
+    def on_card(self, card: Mapping[str, Any]) -> None:
+        """A runner card: republish only when a shown variant's status (or video) changed."""
+        local_id = card.get("local_id")
+        if self._shown is None or local_id not in self._seen:
+            return
+        key = (card.get("status"), card.get("has_video"), bool(card.get("error")))
+        if self._seen[local_id] != key:
+            self._republish()
+
+    def _on_change(self, comparison: cmp.Comparison) -> None:
+        if comparison is self._shown:
+            self._republish()
+
+    def _republish(self) -> None:
+        shown = self._shown
+        if shown is None:
+            self._seen = {}
+            self._publish(None)
+            return
+        value = comparison_value(shown)
+        self._seen = {
+            v["local_id"]: (card_status(v["status"]), v["has_video"], bool(v["error"]))
+            for v in value["variants"]
+            if v["local_id"]
+        }
+        self._publish(value)
+
+
+def comparison_value(comparison: cmp.Comparison) -> dict[str, Any]:
+    """The `comparison` trait: the plan, and each variant's state from the history."""
+    plan = comparison.plan
+    variants = []
+    for entry in plan.entries:
+        record = comparison.history.get(entry.local_id) if entry.local_id else None
+        status = comparison.status(entry, record)
+        error = cmp.record_error(record)
+        if error is None and comparison.error(entry):
+            error = {"code": "not_sent", "message": comparison.error(entry)}
+        variants.append(
+            {
+                "local_id": entry.local_id,
+                "label": entry.label,
+                "params": short_params(entry.params, plan.differing),
+                "status": card_status(status),
+                "progress": record.progress if record else 0,
+                "has_video": bool(record and record.has_video),
+                "reused": entry.reused,
+                "rating": record.rating if record else None,
+                "winner": bool(record and record.winner),
+                "note": (record.note or "") if record else "",
+                "error": error,
+            }
+        )
+    return {
+        "group_id": plan.group_id,
+        "title": plan.title,
+        "confirm_above": cmp.CONFIRM_ABOVE,
+        "differing": plan.differing,
+        "variants": variants,
+    }
+
+
+def card_status(status: str) -> str:
+    """The history's words in the cards' vocabulary (plus `queued` and `not_sent`)."""
+    return "failed" if status in ("rejected", "cancelled") else status
+
+
+def short_params(params: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
+    return {name: short_value(params.get(name)) for name in names}
+
+
+def short_value(value: Any) -> str | int | float | bool:
+    """A parameter as a cell shows it: numbers and booleans as they are, the rest as short text."""
+    if value is None or value == "" or value == []:
+        return "none"
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, list):
+        parts = [
+            f"{v.get('prompt', '')} ({v.get('duration')} s)" if isinstance(v, dict) else str(v)
+            for v in value
+        ]
+        value = " | ".join(parts)
+    text = str(value)
+    return text if len(text) <= PARAM_TEXT_MAX else text[: PARAM_TEXT_MAX - 1] + "…"
+
+
+# --- axes from the front end ----------------------------------------------------------------
+
+
+def grid_from_axes(
+    axes: Any,
+    base: VideoRequest,
+    *,
+    image_tail: PictureSource | None,
+    picture_names: Mapping[str, str] | None = None,
+) -> cmp.Grid:
+    """The grid an `Axes` message describes; an empty list keeps the form's value."""
+    if not isinstance(axes, Mapping):
+        raise InputError("axes must be an object of lists", "axes")
+    unknown = sorted(set(axes) - set(AXES))
+    if unknown:
+        raise InputError(f"unknown axes {unknown}; the axes are {list(AXES)}", "axes")
+    prompts = _list(axes, "prompts", str)
+    negative_prompts = _list(axes, "negative_prompts", str)
+    resolutions = _list(axes, "resolutions", str)
+    durations = [_whole(d) for d in _list(axes, "durations", int | float)]
+    use_tail = _list(axes, "use_tail", bool)
+    images = None
+    if use_tail:
+        if any(use_tail) and image_tail is None:
+            raise InputError("pick a last frame to compare with and without it", "image_tail")
+        images = [(base.image, image_tail if flag else None) for flag in use_tail]
+    return cmp.plan_grid(
+        base,
+        prompts=prompts,
+        negative_prompts=negative_prompts,
+        resolutions=resolutions,
+        durations=durations,
+        images=images,
+        picture_names=picture_names,
+    )
+
+
+def _list(axes: Mapping[str, Any], name: str, kind: Any) -> list[Any]:
+    values = axes.get(name)
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise InputError(f"{name} must be a list", name)
+    for value in values:
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise InputError(f"{name} holds {value!r:.40}, which is not the right kind", name)
+    return values
+
+
+def _whole(value: int | float) -> int:
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise InputError(f"a duration is whole seconds; got {value}", "durations")
+        return int(value)
+    return value
