@@ -203,7 +203,7 @@ async def python_side(rows: int, time_scale: float, folder: Path) -> dict[str, A
         reply: dict[str, Any] = {}
         for size in PAGE_SIZES:
             t0 = time.perf_counter()
-            data = await studio._msg_history({"offset": 0, "limit": size}, [], None)
+            data = await studio._messages.msg_history({"offset": 0, "limit": size}, [], None)
             ms = (time.perf_counter() - t0) * 1000
             reply = {"kind": "reply", "req_id": "bench", "ok": True, "data": data}
             pages.append(
@@ -576,7 +576,7 @@ def serve(files: dict[str, tuple[str, bytes]]) -> Iterator[str]:
 
 
 def page_config(rows: int) -> dict[str, Any]:
-    from kling_studio.studio._widget import default_form
+    from kling_studio.studio._shapes import default_form
 
     cards = [
         {

@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from kling_studio import AsyncClient, InputError, VideoRequest
+from kling_studio import compare as cmp
 from kling_studio.client._polling import PollPolicy
-from kling_studio.compare import _core as cmp
 from kling_studio.history._store import History
 from kling_studio.pictures import load_local_picture
 from kling_studio.runner import Runner

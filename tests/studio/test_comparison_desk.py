@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from kling_studio import InputError, Studio
+from kling_studio import compare as cmp
 from kling_studio.client._polling import PollPolicy
-from kling_studio.compare import _core as cmp
 from kling_studio.simulator import Simulator
 from kling_studio.studio._desk import short_value
 

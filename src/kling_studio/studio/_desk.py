@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from .. import compare as cmp
 from ..client._async import AsyncClient
-from ..compare import _core as cmp
 from ..errors import InputError
 from ..history._records import TaskRecord
 from ..models import VideoRequest

@@ -8,7 +8,6 @@ event loop, so the notebook stays usable while tasks are in flight.
 from __future__ import annotations
 
 import asyncio
-import base64
 import concurrent.futures
 import contextlib
 import logging
@@ -20,18 +19,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anywidget
 import traitlets
 
+from .. import compare as cmp
 from .. import contract as c
 from ..client._async import AsyncClient
 from ..client._engine import Engine
-from ..compare import _core as cmp
-from ..errors import InputError, KlingStudioError
+from ..errors import InputError
 from ..history._records import TaskRecord
 from ..history._store import History
 from ..models import VideoRequest
 from ..pictures import Picture, is_url, load_local_picture, read_picture
-from ..runner import Runner, request_from_record
+from ..runner import Runner
 from ._backend import Backend, choose_backend
-from ._desk import Desk, grid_from_axes
+from ._desk import Desk
+from ._messages import Messages
+from ._shapes import FORM_FIELDS, check_slot, default_form, picture_info
 from ._snippets import Snippets, snippets
 
 if TYPE_CHECKING:
@@ -41,29 +42,6 @@ log = logging.getLogger("kling_studio")
 T = TypeVar("T")
 
 STATIC = Path(__file__).parent / "static"
-VIDEO_CHUNK_BYTES = 4 * 1024 * 1024  # Tornado drops websocket messages over 10 MB
-SLOTS = ("image", "image_tail")
-FORM_FIELDS = (
-    "prompt",
-    "negative_prompt",
-    "resolution",
-    "duration",
-    "generate_audio",
-    "voice_ids",
-    "multi_prompt",
-)
-
-
-def default_form() -> dict[str, Any]:
-    return {
-        "prompt": "",
-        "negative_prompt": "",
-        "resolution": c.DEFAULT_RESOLUTION,
-        "duration": c.DEFAULT_DURATION,
-        "generate_audio": False,
-        "voice_ids": [],
-        "multi_prompt": [],
-    }
 
 
 class Studio(anywidget.AnyWidget):
@@ -127,6 +105,7 @@ class Studio(anywidget.AnyWidget):
         self._background: set[asyncio.Future[Any]] = set()
         self._desk = Desk(self.runner, self.client, self._set_comparison)
         self.runner.subscribe(lambda card: self._engine.post(lambda: self._on_card(card)))
+        self._messages = Messages(self)
         self.on_msg(self._on_message)
         self._refresh_history()
         if resume:
@@ -428,7 +407,7 @@ class Studio(anywidget.AnyWidget):
     def _set_picture_now(self, slot: str, source: Any, name: str | None = None) -> dict[str, Any]:
         """Blocking: a URL is fetched (and checked) on the engine."""
         if isinstance(source, str) and is_url(source):
-            _check_slot(slot)
+            check_slot(slot)
             return self._keep_url_picture(
                 slot, source, self._run(self.client.fetch_picture(source, slot))
             )
@@ -436,7 +415,7 @@ class Studio(anywidget.AnyWidget):
 
     async def _set_picture(self, slot: str, source: Any, name: str | None = None) -> dict[str, Any]:
         if isinstance(source, str) and is_url(source):
-            _check_slot(slot)
+            check_slot(slot)
             pic = await self._engine.arun(self.client.fetch_picture(source, slot))
             return self._keep_url_picture(slot, source, pic)
         return self._keep_local_picture(slot, source, name)
@@ -446,7 +425,7 @@ class Studio(anywidget.AnyWidget):
         return self._show_picture(slot, picture_info(pic, slot, url=url))
 
     def _keep_local_picture(self, slot: str, source: Any, name: str | None) -> dict[str, Any]:
-        _check_slot(slot)
+        check_slot(slot)
         try:
             pic = load_local_picture(source, slot)
         except InputError:
@@ -467,226 +446,9 @@ class Studio(anywidget.AnyWidget):
         self._pictures[slot] = None
         self.pictures = {**self.pictures, slot: None}
 
-    # --- messages from the front end --------------------------------------------------------
+    # --- messages from the front end (handlers in _messages.py) -----------------------------
 
     def _on_message(self, _widget: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
         if not isinstance(content, dict):
             return
-        self._spawn(self._answer(content, buffers))
-
-    async def _answer(self, msg: dict[str, Any], buffers: list[bytes]) -> None:
-        req_id = msg.get("req_id")
-        kind = msg.get("kind")
-        try:
-            handler = getattr(self, f"_msg_{kind}", None) if isinstance(kind, str) else None
-            if handler is None:
-                raise InputError(f"unknown message kind {kind!r}", field="kind")
-            data = await handler(msg, buffers, req_id)
-        except KlingStudioError as exc:
-            field = getattr(exc, "field", None)
-            self._reply(req_id, ok=False, error={"message": str(exc), "field": field})
-            if not isinstance(exc, InputError):
-                self._show_error(exc)
-        except Exception as exc:
-            self._reply(req_id, ok=False, error={"message": f"{type(exc).__name__}: {exc}"})
-            self._show_error(exc)
-        else:
-            self._reply(req_id, ok=True, data=data)
-
-    def _reply(self, req_id: Any, **fields: Any) -> None:
-        if req_id is not None:
-            self.send({"kind": "reply", "req_id": req_id, **fields})
-
-    async def _msg_snapshot(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        return {"cards": await self._engine.arun(self._cards())}
-
-    async def _cards(self) -> list[dict[str, Any]]:
-        return self.runner.cards()  # on the engine, where the runner's state changes
-
-    async def _msg_set_picture(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        slot = str(msg.get("slot"))
-        if msg.get("url"):
-            return await self._set_picture(slot, str(msg["url"]))
-        if not buffers:
-            raise InputError("no picture bytes arrived", field=slot)
-        return await self._set_picture(slot, bytes(buffers[0]), name=str(msg.get("name") or ""))
-
-    async def _msg_clear_picture(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        self._clear_picture(str(msg.get("slot")))
-        return None
-
-    async def _msg_generate(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        return {"local_id": await self.asubmit()}
-
-    async def _msg_history(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        filters: dict[str, Any] = {}
-        if msg.get("status"):
-            filters["status"] = msg["status"]
-        if msg.get("text"):
-            filters["text"] = str(msg["text"])
-        limit = max(1, min(int(msg.get("limit") or 50), 10_000))
-        offset = max(0, int(msg.get("offset") or 0))
-        rows = self.history.records(limit=limit, offset=offset, **filters)
-        return {"rows": [history_row(r) for r in rows], "total": self.history.count(**filters)}
-
-    async def _msg_video(self, msg: dict[str, Any], buffers: list[bytes], req_id: Any) -> Any:
-        record = self.history.get(str(msg.get("local_id")))
-        if record is None:
-            raise InputError("no such task in the history", field="local_id")
-        path = record.video_path
-        if (path is None or not path.is_file()) and msg.get("force_bytes") and record.video_url:
-            path = await self._engine.arun(
-                self.runner.cache.download(record.video_url, record.task_id or "video")
-            )
-            self.history.set_video(record.local_id, path)
-        if path is not None and path.is_file():
-            return self._send_file(path, req_id)
-        if record.video_url and not record.url_expired:
-            return {"url": record.video_url, "mime": "video/mp4", "size": None, "chunks": 0}
-        raise KlingStudioError(record.download_error or "this task has no video")
-
-    def _send_file(self, path: Path, req_id: Any) -> dict[str, Any]:
-        data = path.read_bytes()
-        chunks = [data[i : i + VIDEO_CHUNK_BYTES] for i in range(0, len(data), VIDEO_CHUNK_BYTES)]
-        for seq, chunk in enumerate(chunks):
-            self.send(
-                {
-                    "kind": "video_chunk",
-                    "req_id": req_id,
-                    "seq": seq,
-                    "total": len(chunks),
-                    "mime": "video/mp4",
-                },
-                [chunk],
-            )
-        return {"url": None, "mime": "video/mp4", "size": len(data), "chunks": len(chunks)}
-
-    async def _msg_load_settings(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        record = self.history.get(str(msg.get("local_id")))
-        if record is None:
-            raise InputError("no such task in the history", field="local_id")
-        request = request_from_record(record)
-        self.form = form_from_request(request)
-        for slot, source in (("image", request.image), ("image_tail", request.image_tail)):
-            if isinstance(source, str) and is_url(source):
-                self._pictures[slot] = source
-                self.pictures = {**self.pictures, slot: url_picture_info(source, slot)}
-            else:
-                self._clear_picture(slot)
-        return None
-
-    async def _msg_remix(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        changes = msg.get("changes") or {}
-        if not isinstance(changes, dict):
-            raise InputError("changes must be an object of form fields", field="changes")
-        unknown = set(changes) - set(FORM_FIELDS)
-        if unknown:
-            raise InputError(f"unknown field(s) {sorted(unknown)}", field="changes")
-        request = self.runner.request_from(str(msg.get("local_id")), **changes)
-        local_id = await self._engine.arun(self._submit(request))
-        self._refresh_history()
-        return {"local_id": local_id}
-
-    def _axes_grid(self, msg: dict[str, Any]) -> cmp.Grid:
-        tail = self._pictures["image_tail"]
-        return grid_from_axes(
-            msg.get("axes"),
-            self.request(),
-            image_tail=tail.data if isinstance(tail, Picture) else tail,
-            picture_names=self._picture_names(),
-        )
-
-    async def _msg_compare_plan(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        return self._desk.plan_reply(self._axes_grid(msg))
-
-    async def _msg_compare_run(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        grid = self._axes_grid(msg)
-        confirmed = msg.get("confirmed") is True
-        comparison = await self._engine.arun(
-            self._desk.run(grid, confirm=confirmed, hint="confirm to send them")
-        )
-        return {"group_id": comparison.group_id}
-
-    async def _msg_compare_open(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        group_id = msg.get("group_id")
-        if not isinstance(group_id, str) or not group_id:
-            raise InputError("compare_open needs a group_id", "group_id")
-        self._desk.show(self._desk.get(group_id))
-        return None
-
-    async def _msg_rate(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        self._desk.rate_message(msg)
-        return None
-
-
-def _check_slot(slot: str) -> None:
-    if slot not in SLOTS:
-        raise InputError(f"slot must be one of {SLOTS}", field="slot")
-
-
-def picture_info(pic: Picture, slot: str, url: str | None = None) -> dict[str, Any]:
-    """PictureInfo for the front end: size, format, a small thumb, and the broken rules."""
-    try:
-        thumb = "data:image/jpeg;base64," + base64.b64encode(pic.thumbnail_jpeg()).decode()
-    except Exception:  # a picture Pillow can identify but not decode: no thumb
-        thumb = None
-    return {
-        "name": pic.name,
-        "source": "url" if url else "file",
-        "url": url,
-        "width": pic.width,
-        "height": pic.height,
-        "size": pic.size,
-        "format": pic.format,
-        "thumb": thumb,
-        "problems": [p.message for p in pic.problems(slot)],
-    }
-
-
-def url_picture_info(url: str, slot: str) -> dict[str, Any]:
-    return {
-        "name": url.rsplit("/", 1)[-1],
-        "source": "url",
-        "url": url,
-        "width": 0,
-        "height": 0,
-        "size": 0,
-        "format": "",
-        "thumb": None,
-        "problems": [],
-    }
-
-
-def form_from_request(request: VideoRequest) -> dict[str, Any]:
-    return {
-        "prompt": request.prompt,
-        "negative_prompt": request.negative_prompt or "",
-        "resolution": request.effective_resolution,
-        "duration": request.effective_duration,
-        "generate_audio": bool(request.generate_audio),
-        "voice_ids": list(request.voice_ids or []),
-        "multi_prompt": [
-            {"prompt": s.prompt, "duration": s.duration} for s in request.multi_prompt or []
-        ],
-    }
-
-
-def history_row(record: TaskRecord) -> dict[str, Any]:
-    """HistoryRow (docs/widget-protocol.md)."""
-    return {
-        "local_id": record.local_id,
-        "task_id": record.task_id,
-        "status": record.status,
-        "prompt": record.prompt[:500],
-        "negative_prompt": record.negative_prompt,
-        "resolution": record.resolution,
-        "duration": record.duration,
-        "generate_audio": record.generate_audio,
-        "created": record.submitted_at.timestamp(),
-        "finished": record.finished_at.timestamp() if record.finished_at else None,
-        "elapsed": round(record.elapsed, 2),
-        "error_code": record.error_code
-        or ("create_outcome_unknown" if record.status == "unknown" else None),
-        "error_message": record.error_message or record.unknown_reason or record.download_error,
-        "has_video": record.has_video,
-    }
+        self._spawn(self._messages.answer(content, buffers))

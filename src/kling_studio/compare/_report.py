@@ -1,0 +1,218 @@
+"""A comparison as one self-contained HTML page (inline CSS, thumbnails as data: JPEGs, every
+string escaped)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from ..history._records import TaskRecord
+from ..history._store import History
+from ..pictures import is_url, load_local_picture
+from ._plan import PARAM_NAMES
+from ._planfile import Entry, load_plan
+from ._run import Comparison
+from ._table import _error_message
+
+log = logging.getLogger("kling_studio")
+
+# --- the HTML report ------------------------------------------------------------------------
+
+THUMB_MAX_SIDE: Final = 320
+
+
+def video_thumbnail(path: str | os.PathLike[str], max_side: int = THUMB_MAX_SIDE) -> bytes | None:
+    """The first frame of a video as a small JPEG (PyAV), or None if it can't be decoded."""
+    import av
+
+    try:
+        with av.open(os.fspath(path)) as container:
+            for frame in container.decode(video=0):
+                return _jpeg(frame.to_image(), max_side)  # type: ignore[no-untyped-call]
+    except Exception as exc:  # a damaged file: the report says "no preview" instead
+        log.info("no thumbnail from %s: %s", path, exc)
+    return None
+
+
+def picture_thumbnail(source: Any, max_side: int = THUMB_MAX_SIDE) -> bytes | None:
+    """A small JPEG of a local picture (URLs are not fetched: the report is made offline)."""
+    if source is None or is_url(source):
+        return None
+    try:
+        return load_local_picture(source, "image").thumbnail_jpeg(max_side)
+    except Exception as exc:
+        log.info("no thumbnail from the picture: %s", exc)
+        return None
+
+
+def _jpeg(image: Any, max_side: int) -> bytes:
+    image = image.convert("RGB")
+    image.thumbnail((max_side, max_side))
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=80)
+    return buf.getvalue()
+
+
+def _data_url(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
+def _e(value: Any) -> str:
+    """Every string that reaches the report goes through here."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+_CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fafafa}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:16px 0 4px}
+.meta{color:#666;margin-bottom:16px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:16px;
+margin-top:20px}
+.cell{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px}
+.cell.win{border:2px solid #c9a100}
+.thumb{width:100%;aspect-ratio:16/9;object-fit:cover;background:#eee;border-radius:4px}
+.nothumb{display:flex;align-items:center;justify-content:center;color:#888}
+.label{font-size:22px;font-weight:700}.badge{font-size:12px;padding:1px 6px;border-radius:8px;
+background:#eee;margin-left:6px}.winner{background:#ffe58a}
+dl{display:grid;grid-template-columns:auto 1fr;gap:2px 8px;margin:8px 0}
+dt{color:#666}dd{margin:0;overflow-wrap:anywhere}.stars{color:#c9a100;letter-spacing:1px}
+.note{white-space:pre-wrap;background:#f4f4f4;padding:6px;border-radius:4px}
+table{border-collapse:collapse;margin-top:24px;font-size:13px}
+td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+"""
+
+
+def render_html(history: History, group_id: str, *, comparison: Comparison | None = None) -> str:
+    """The comparison as one self-contained HTML page: inline CSS, thumbnails as data: JPEGs,
+    no script and no external resource (a Content-Security-Policy says so to the browser)."""
+    if comparison is None or comparison.group_id != group_id:
+        comparison = Comparison(history, load_plan(history, group_id))
+    plan = comparison.plan
+    records = {e.label: history.get(e.local_id) if e.local_id else None for e in plan.entries}
+    common = [
+        n
+        for n in PARAM_NAMES
+        if n not in plan.differing and plan.entries and plan.entries[0].params.get(n) is not None
+    ]
+    cells = [
+        _html_cell(comparison, entry, records[entry.label], plan.differing)
+        for entry in plan.entries
+    ]
+    first = plan.entries[0].params if plan.entries else {}
+    common_rows = "".join(f"<dt>{_e(n)}</dt><dd>{_e(_shown(first.get(n)))}</dd>" for n in common)
+    created = datetime.fromtimestamp(plan.created, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "img-src data:; style-src 'unsafe-inline'\">"
+        f"<title>{_e(plan.title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_e(plan.title)}</h1>"
+        f'<div class="meta">comparison {_e(plan.group_id)} · {_e(created)} · '
+        f"{len(plan.entries)} variants, {sum(e.reused for e in plan.entries)} reused · "
+        f"differing: {_e(', '.join(plan.differing) or 'nothing')}</div>"
+        f"<h2>Same for every variant</h2><dl>{common_rows}</dl>"
+        f'<div class="grid">{"".join(cells)}</div>'
+        f"{_html_table(comparison, records)}</body></html>\n"
+    )
+
+
+def _html_cell(
+    comparison: Comparison, entry: Entry, record: TaskRecord | None, differing: list[str]
+) -> str:
+    jpeg = None
+    if record is not None and record.video_path is not None and record.has_video:
+        jpeg = video_thumbnail(record.video_path)
+    if jpeg is None:
+        jpeg = picture_thumbnail(comparison.picture_for(entry.label))
+    if jpeg is not None:
+        thumb = f'<img class="thumb" alt="{_e(entry.label)}" src="{_data_url(jpeg)}">'
+    else:
+        thumb = '<div class="thumb nothumb">no preview</div>'
+    status = comparison.status(entry, record)
+    badges = f'<span class="badge">{_e(status)}</span>'
+    if entry.reused:
+        badges += '<span class="badge">reused</span>'
+    winner = bool(record and record.winner)
+    if winner:
+        badges += '<span class="badge winner">winner</span>'
+    params = "".join(
+        f"<dt>{_e(n)}</dt><dd>{_e(_shown(entry.params.get(n)))}</dd>" for n in differing
+    )
+    rating = record.rating if record else None
+    stars = (
+        f'<span class="stars">{"★" * rating}{"☆" * (5 - rating)}</span> {rating}/5'
+        if rating
+        else "not rated"
+    )
+    times = ""
+    if record is not None:
+        times = f"<dt>time</dt><dd>{record.elapsed:.1f} s</dd>"
+    error = _error_message(record)
+    error_row = f"<dt>error</dt><dd>{_e(error)}</dd>" if error else ""
+    note = record.note if record and record.note else ""
+    note_html = f'<div class="note">{_e(note)}</div>' if note else ""
+    return (
+        f'<div class="cell{" win" if winner else ""}">{thumb}'
+        f'<div><span class="label">{_e(entry.label)}</span>{badges}</div>'
+        f"<dl>{params}<dt>rating</dt><dd>{stars}</dd>{times}{error_row}</dl>{note_html}</div>"
+    )
+
+
+def _html_table(comparison: Comparison, records: Mapping[str, TaskRecord | None]) -> str:
+    plan = comparison.plan
+    head = ["label", *plan.differing, "status", "reused", "time (s)", "rating", "winner", "note"]
+    rows = []
+    for entry in plan.entries:
+        record = records[entry.label]
+        cells = [
+            entry.label,
+            *(_shown(entry.params.get(n)) for n in plan.differing),
+            comparison.status(entry, record),
+            "yes" if entry.reused else "no",
+            f"{record.elapsed:.1f}" if record else "",
+            str(record.rating) if record and record.rating else "",
+            "yes" if record and record.winner else "",
+            (record.note or "") if record else "",
+        ]
+        rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
+    header = "".join(f"<th>{_e(h)}</th>" for h in head)
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def export_html(
+    history: History,
+    group_id: str,
+    path: str | os.PathLike[str],
+    *,
+    comparison: Comparison | None = None,
+) -> Path:
+    """Write the report (see render_html) through a temporary file; returns its path."""
+    target = Path(path).expanduser()
+    text = render_html(history, group_id, comparison=comparison)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+    try:
+        part.write_text(text, "utf-8")
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+    return target

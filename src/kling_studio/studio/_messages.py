@@ -1,0 +1,187 @@
+"""The studio's message handlers: one `msg_<kind>` method per request the front end sends
+(docs/widget-protocol.md), each answered with a `reply` carrying the same `req_id`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import compare as cmp
+from ..errors import InputError, KlingStudioError
+from ..pictures import Picture, is_url
+from ..runner import request_from_record
+from ._desk import grid_from_axes
+from ._shapes import (
+    FORM_FIELDS,
+    VIDEO_CHUNK_BYTES,
+    form_from_request,
+    history_row,
+    url_picture_info,
+)
+
+if TYPE_CHECKING:
+    from ._widget import Studio
+
+
+class Messages:
+    """Finds the handler of each message kind; replies with the result or the error."""
+
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+
+    def _on_message(self, _widget: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
+        if not isinstance(content, dict):
+            return
+        self.studio._spawn(self.answer(content, buffers))
+
+    async def answer(self, msg: dict[str, Any], buffers: list[bytes]) -> None:
+        req_id = msg.get("req_id")
+        kind = msg.get("kind")
+        try:
+            handler = getattr(self, f"msg_{kind}", None) if isinstance(kind, str) else None
+            if handler is None:
+                raise InputError(f"unknown message kind {kind!r}", field="kind")
+            data = await handler(msg, buffers, req_id)
+        except KlingStudioError as exc:
+            field = getattr(exc, "field", None)
+            self.reply(req_id, ok=False, error={"message": str(exc), "field": field})
+            if not isinstance(exc, InputError):
+                self.studio._show_error(exc)
+        except Exception as exc:
+            self.reply(req_id, ok=False, error={"message": f"{type(exc).__name__}: {exc}"})
+            self.studio._show_error(exc)
+        else:
+            self.reply(req_id, ok=True, data=data)
+
+    def reply(self, req_id: Any, **fields: Any) -> None:
+        if req_id is not None:
+            self.studio.send({"kind": "reply", "req_id": req_id, **fields})
+
+    async def msg_snapshot(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        return {"cards": await self.studio._engine.arun(self._cards())}
+
+    async def _cards(self) -> list[dict[str, Any]]:
+        return self.studio.runner.cards()  # on the engine, where the runner's state changes
+
+    async def msg_set_picture(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        slot = str(msg.get("slot"))
+        if msg.get("url"):
+            return await self.studio._set_picture(slot, str(msg["url"]))
+        if not buffers:
+            raise InputError("no picture bytes arrived", field=slot)
+        return await self.studio._set_picture(
+            slot, bytes(buffers[0]), name=str(msg.get("name") or "")
+        )
+
+    async def msg_clear_picture(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        self.studio._clear_picture(str(msg.get("slot")))
+        return None
+
+    async def msg_generate(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        return {"local_id": await self.studio.asubmit()}
+
+    async def msg_history(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        filters: dict[str, Any] = {}
+        if msg.get("status"):
+            filters["status"] = msg["status"]
+        if msg.get("text"):
+            filters["text"] = str(msg["text"])
+        limit = max(1, min(int(msg.get("limit") or 50), 10_000))
+        offset = max(0, int(msg.get("offset") or 0))
+        rows = self.studio.history.records(limit=limit, offset=offset, **filters)
+        return {
+            "rows": [history_row(r) for r in rows],
+            "total": self.studio.history.count(**filters),
+        }
+
+    async def msg_video(self, msg: dict[str, Any], buffers: list[bytes], req_id: Any) -> Any:
+        record = self.studio.history.get(str(msg.get("local_id")))
+        if record is None:
+            raise InputError("no such task in the history", field="local_id")
+        path = record.video_path
+        if (path is None or not path.is_file()) and msg.get("force_bytes") and record.video_url:
+            path = await self.studio._engine.arun(
+                self.studio.runner.cache.download(record.video_url, record.task_id or "video")
+            )
+            self.studio.history.set_video(record.local_id, path)
+        if path is not None and path.is_file():
+            return self._send_file(path, req_id)
+        if record.video_url and not record.url_expired:
+            return {"url": record.video_url, "mime": "video/mp4", "size": None, "chunks": 0}
+        raise KlingStudioError(record.download_error or "this task has no video")
+
+    def _send_file(self, path: Path, req_id: Any) -> dict[str, Any]:
+        data = path.read_bytes()
+        chunks = [data[i : i + VIDEO_CHUNK_BYTES] for i in range(0, len(data), VIDEO_CHUNK_BYTES)]
+        for seq, chunk in enumerate(chunks):
+            self.studio.send(
+                {
+                    "kind": "video_chunk",
+                    "req_id": req_id,
+                    "seq": seq,
+                    "total": len(chunks),
+                    "mime": "video/mp4",
+                },
+                [chunk],
+            )
+        return {"url": None, "mime": "video/mp4", "size": len(data), "chunks": len(chunks)}
+
+    async def msg_load_settings(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        record = self.studio.history.get(str(msg.get("local_id")))
+        if record is None:
+            raise InputError("no such task in the history", field="local_id")
+        request = request_from_record(record)
+        self.studio.form = form_from_request(request)
+        for slot, source in (("image", request.image), ("image_tail", request.image_tail)):
+            if isinstance(source, str) and is_url(source):
+                self.studio._pictures[slot] = source
+                self.studio.pictures = {
+                    **self.studio.pictures,
+                    slot: url_picture_info(source, slot),
+                }
+            else:
+                self.studio._clear_picture(slot)
+        return None
+
+    async def msg_remix(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        changes = msg.get("changes") or {}
+        if not isinstance(changes, dict):
+            raise InputError("changes must be an object of form fields", field="changes")
+        unknown = set(changes) - set(FORM_FIELDS)
+        if unknown:
+            raise InputError(f"unknown field(s) {sorted(unknown)}", field="changes")
+        request = self.studio.runner.request_from(str(msg.get("local_id")), **changes)
+        local_id = await self.studio._engine.arun(self.studio._submit(request))
+        self.studio._refresh_history()
+        return {"local_id": local_id}
+
+    def _axes_grid(self, msg: dict[str, Any]) -> cmp.Grid:
+        tail = self.studio._pictures["image_tail"]
+        return grid_from_axes(
+            msg.get("axes"),
+            self.studio.request(),
+            image_tail=tail.data if isinstance(tail, Picture) else tail,
+            picture_names=self.studio._picture_names(),
+        )
+
+    async def msg_compare_plan(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        return self.studio._desk.plan_reply(self._axes_grid(msg))
+
+    async def msg_compare_run(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        grid = self._axes_grid(msg)
+        confirmed = msg.get("confirmed") is True
+        comparison = await self.studio._engine.arun(
+            self.studio._desk.run(grid, confirm=confirmed, hint="confirm to send them")
+        )
+        return {"group_id": comparison.group_id}
+
+    async def msg_compare_open(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        group_id = msg.get("group_id")
+        if not isinstance(group_id, str) or not group_id:
+            raise InputError("compare_open needs a group_id", "group_id")
+        self.studio._desk.show(self.studio._desk.get(group_id))
+        return None
+
+    async def msg_rate(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        self.studio._desk.rate_message(msg)
+        return None
