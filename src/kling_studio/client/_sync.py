@@ -59,13 +59,36 @@ class Client:
         return self._base_url
 
     @property
+    def poll_policy(self) -> PollPolicy:
+        return self._open().poll_policy
+
+    @poll_policy.setter
+    def poll_policy(self, policy: PollPolicy) -> None:
+        self._open().poll_policy = policy
+
+    @property
+    def check_remote_pictures(self) -> bool:
+        return self._open().check_remote_pictures
+
+    @check_remote_pictures.setter
+    def check_remote_pictures(self, check: bool) -> None:
+        self._open().check_remote_pictures = check
+
+    def _open(self) -> AsyncClient:
+        if self._async is None:
+            raise RuntimeError("this Client is closed")
+        return self._async
+
+    @property
+    def has_key(self) -> bool:
+        return self._has_key is not None
+
+    @property
     def requests_sent(self) -> int:
         return self._async.requests_sent if self._async else 0
 
     def _call(self, make: Callable[[AsyncClient], Coroutine[Any, Any, T]]) -> T:
-        if self._async is None:
-            raise RuntimeError("this Client is closed")
-        return self._engine.run(make(self._async))
+        return self._engine.run(make(self._open()))
 
     def _on_caller(self, callback: ProgressCallback | None) -> ProgressCallback | None:
         """Run a progress callback on the calling thread, not the engine's."""
