@@ -306,6 +306,9 @@ class Runner:
         self._apply(live, task)
         if task.succeeded and task.video_url and self.download_videos:
             await self._download(live, task.video_url, task.id, deadline)
+        elif task.succeeded and task.error is not None:  # completed with nothing to download
+            self.history.set_download_error(live.local_id, task.error.message)
+            live.error = {"code": task.error.code, "message": task.error.message}
         live.finished = live.finished or time.time()
         self._emit(live)
 

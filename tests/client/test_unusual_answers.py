@@ -119,3 +119,22 @@ async def test_numpy_values_from_a_dataframe_reach_the_server(
     body = next(t for t in fresh_sim.created_tasks() if t["id"] == task.id)["body"]
     assert body["duration"] == 10 and body["generate_audio"] is True
     assert [s["duration"] for s in body["multi_prompt"]] == [4, 6]
+
+
+async def test_completed_with_nothing_to_download_ends_in_one_sentence(
+    fresh_sim: Simulator, tmp_path: Any
+) -> None:
+    from kling_studio.history._store import History
+    from kling_studio.models import VideoRequest
+    from kling_studio.runner import Runner
+
+    def no_results(body: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in body.items() if k not in ("results", "output", "video_url")}
+
+    async with client_with(fresh_sim, "GET", "/v1/tasks/", no_results) as client:
+        history = History(tmp_path / "home")
+        record = await Runner(client, history).run(
+            VideoRequest.build(prompt="nothing to download", image=make_picture())
+        )
+    assert record.status == "completed" and not record.has_video
+    assert record.download_error and "holds no video URL" in record.download_error
