@@ -198,10 +198,13 @@ class Http:
                     raise TransportError(
                         "the deadline passed before the request was sent", method=method, path=path
                     )
-                async with asyncio.timeout(left):
-                    self.requests_sent += 1
-                    sent = True
+                self.requests_sent += 1
+                sent = True
+                if left is None:
                     response = await client.request(method, path, **kwargs)
+                else:
+                    async with asyncio.timeout(left):
+                        response = await client.request(method, path, **kwargs)
         except TimeoutError:  # asyncio.timeout's (httpx's own timeouts are not TimeoutError)
             if create and sent:
                 raise CreateOutcomeUnknown(
