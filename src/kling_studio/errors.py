@@ -190,7 +190,7 @@ class TransportError(KlingStudioError):
 
 
 class CreateOutcomeUnknown(KlingStudioError):
-    """The create request may have been accepted, but its answer was lost.
+    """The create request may have been accepted, but its answer was lost or unusable.
 
     It is never re-sent automatically: one click must never be billed twice.
     """
@@ -203,8 +203,8 @@ class CreateOutcomeUnknown(KlingStudioError):
         # An id the answer carried but that cannot be followed (kept so it can be looked up).
         self.task_id = task_id
         super().__init__(
-            "The create request was sent but its answer was lost "
-            f"({reason}); the task may exist and may be billed. It was NOT re-sent. "
+            "The create request was sent but whether it was accepted is unknown "
+            f"({self.reason}); the task may exist and may be billed. It was NOT re-sent. "
             "Look for it in your FoxAPI dashboard or in kling-studio's history "
             "(History().df(status='unknown')) before submitting again."
         )
