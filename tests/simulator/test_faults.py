@@ -293,3 +293,11 @@ def test_upload_links_expire_after_upload_ttl_and_the_task_fails_to_fetch(
     assert done["status"] == "failed"
     assert done["error"]["code"] == "image_fetch_failed"
     assert "expired" in done["error"]["message"]
+
+
+def test_upload_ttl_is_a_switch_over_http_too(make_sim: MakeSim) -> None:
+    sim = make_sim()
+    answer = httpx.post(f"{sim.base_url}/_sim/config", json={"upload_ttl": 0.5}, trust_env=False)
+    assert answer.status_code == 200 and sim.upload_ttl == 0.5
+    bad = httpx.post(f"{sim.base_url}/_sim/config", json={"upload_ttl": -1}, trust_env=False)
+    assert bad.status_code == 400 and sim.upload_ttl == 0.5
