@@ -50,3 +50,16 @@ async def test_a_404_for_a_task_this_client_did_not_create_is_final_at_once(
     with pytest.raises(NotFoundError):
         await fast_client.get("task-unified-0-nobody")
     assert fast_client.requests_sent == sent + 1
+
+
+async def test_a_404_within_the_grace_at_the_deadline_is_a_wait_timeout(
+    fast_client: AsyncClient, fresh_sim: Simulator
+) -> None:
+    from kling_studio import WaitTimeout
+
+    task = await fast_client.submit(prompt="404 until the deadline", image=make_picture())
+    fresh_sim.set_faults("404=1@get")
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout):
+        await fast_client.wait(task, timeout=0.6)
+    assert time.monotonic() - started < 1.5

@@ -259,7 +259,13 @@ class AsyncClient:
                 task_id=task_id,
             ) from None
         if deadline is not None and now + delay >= deadline:
-            raise exc
+            # Still within the grace: not "no such task", just no answer before the deadline.
+            raise TransportError(
+                f"task {task_id} was not readable yet {now - created.at:.1f} s after its create "
+                "(FoxAPI answered 404) when the deadline came; ask again",
+                method=exc.method,
+                path=exc.path,
+            ) from None
         return delay
 
     def _observed(self, task: Task) -> Task:
