@@ -86,7 +86,7 @@ class VideoRequest:
         # Values from pandas or numpy (np.int64(5), np.bool_(True)) mean what they say.
         for name in ("prompt", "resolution", "duration", "generate_audio", "negative_prompt"):
             object.__setattr__(self, name, plain(getattr(self, name)))
-        if self.voice_ids is not None and not isinstance(self.voice_ids, str):
+        if isinstance(self.voice_ids, tuple | list):
             object.__setattr__(self, "voice_ids", tuple(plain(v) for v in self.voice_ids))
 
     @classmethod
