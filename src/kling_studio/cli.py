@@ -58,7 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--out", type=Path, metavar="FILE.mp4", help="copy the video here")
     gen.add_argument("--json", action="store_true", help="print the final task as JSON")
-    gen.add_argument("--timeout", type=float, default=1800.0, help="total deadline (s)")
+    gen.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="deadline in seconds for waiting for the task and saving its video, together",
+    )
     _backend_options(gen)
 
     hist = sub.add_parser("history", help="list past tasks")

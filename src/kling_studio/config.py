@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ._secrets import API_KEY_ENV as API_KEY_ENV
+from ._secrets import remember
 from .contract import DEFAULT_BASE_URL
 from .errors import ConfigurationError
 
-API_KEY_ENV = "FOXAPI_API_KEY"
 BASE_URL_ENV = "FOXAPI_BASE_URL"
 HOME_ENV = "KLING_STUDIO_HOME"
 
@@ -22,9 +23,12 @@ def env(name: str) -> str | None:
 
 
 def resolve_api_key(api_key: str | None = None) -> str | None:
-    if api_key is not None and not api_key.strip():
-        raise ConfigurationError("api_key is empty; pass a key or leave it out")
-    return api_key.strip() if api_key else env(API_KEY_ENV)
+    """The key in use; remembered so that no message the package shows can hold it."""
+    if api_key is not None and (not isinstance(api_key, str) or not api_key.strip()):
+        raise ConfigurationError("api_key is empty or not text; pass a key or leave it out")
+    key = api_key.strip() if api_key else env(API_KEY_ENV)
+    remember(key)
+    return key
 
 
 def resolve_base_url(base_url: str | None = None) -> str:

@@ -59,6 +59,24 @@ CANCEL_SUPPORTED: Final = False
 TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
 ACTIVE_STATUSES: Final = frozenset({"pending", "processing"})
 # Failed tasks: error.code values are not listed anywhere; we pass them through unchanged.
+# ...except that a failure saying the picture could not be fetched is recognised (by these
+# codes, or a message matching this pattern): its upload is forgotten, so a retry re-uploads.
+PICTURE_FETCH_FAILED_CODES: Final = frozenset({"image_fetch_failed", "image_download_failed"})
+PICTURE_FETCH_FAILED_PATTERN: Final = (
+    r"(fetch|download|retriev|access|load|read)\w*\b.{0,40}\b(image|picture|frame)"
+    r"|(image|picture|frame)\w*\b.{0,40}\b(fetch|download|retriev|access|load|read)"
+)
+# Upload URLs: their lifetime is not documented. An uploaded picture's URL is reused for at most
+# this long (well inside the 24 hours result URLs last), then the picture is uploaded again.
+UPLOAD_URL_REUSE_S: Final = 3600.0
+# Task ids: the seed shows `task-unified-<created>-<8 chars>`; the format is not promised, so any
+# printable text is accepted except what would change the meaning of GET /v1/tasks/{task_id}.
+TASK_ID_PATTERN: Final = r"[^\s/\\?#%]{1,200}"
+# A task just created may not be readable yet on every server behind the API: a 404 for it
+# within this many seconds of its create is taken as transient and the client asks again.
+NOT_FOUND_GRACE_S: Final = 30.0
+# A download larger than this cannot be a Kling video (a 10 s 4K clip is around 100 MB).
+MAX_VIDEO_BYTES: Final = 1024 * 1024 * 1024
 
 
 def rules_for_front_end() -> dict[str, object]:

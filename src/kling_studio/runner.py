@@ -294,6 +294,8 @@ class Runner:
             self.history.update(live.local_id, fresh)
             self._apply(live, fresh)
 
+        # wait_timeout bounds waiting and saving the video together (a stalled download too).
+        deadline = None if self.wait_timeout is None else time.monotonic() + self.wait_timeout
         try:
             task = await self.client.wait(task, timeout=self.wait_timeout, on_progress=progress)
         except WaitTimeout as exc:
@@ -303,13 +305,20 @@ class Runner:
         self.history.update(live.local_id, task)
         self._apply(live, task)
         if task.succeeded and task.video_url and self.download_videos:
-            await self._download(live, task.video_url, task.id)
+            await self._download(live, task.video_url, task.id, deadline)
+        elif task.succeeded and task.error is not None:  # completed with nothing to download
+            self.history.set_download_error(live.local_id, task.error.message)
+            live.error = {"code": task.error.code, "message": task.error.message}
         live.finished = live.finished or time.time()
         self._emit(live)
 
-    async def _download(self, live: Live, url: str, task_id: str) -> None:
+    async def _download(
+        self, live: Live, url: str, task_id: str, deadline: float | None = None
+    ) -> None:
         try:
-            path = await self.cache.download(url, task_id)
+            path = await self.cache.download(
+                url, task_id, http=self.client.public_http, deadline=deadline
+            )
         except VideoExpiredError as exc:
             self.history.set_download_error(live.local_id, str(exc), expired=True)
             live.error = {"code": "video_expired", "message": str(exc)}

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from .. import config
+from .._secrets import scrub
 from ..errors import HistoryError
 from ..models import PreparedRequest, Task
 from ._records import (
@@ -132,17 +133,9 @@ def _since(value: datetime | timedelta | str) -> str:
     return iso(value) or ""
 
 
-def _secret() -> str | None:
-    key = config.env(config.API_KEY_ENV)
-    return key if key and len(key) >= 8 else None
-
-
 def _scrub(text: str | None) -> str | None:
     """Second guard: the key never reaches the file, even inside an error message."""
-    key = _secret()
-    if text is None or key is None or key not in text:
-        return text
-    return text.replace(key, "<api key>")
+    return scrub(text)
 
 
 def _json(value: Any) -> str | None:

@@ -35,6 +35,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--balance", type=float, default=None, help="credits available (default: unlimited)"
     )
+    parser.add_argument(
+        "--upload-ttl",
+        type=float,
+        default=None,
+        help="seconds an uploaded picture's link lives (default: as result links)",
+    )
     parser.add_argument("--data-dir", default=None, help="keep uploads and videos here")
 
 
@@ -51,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         result_shape=args.result_shape,
         balance=args.balance,
+        upload_ttl=args.upload_ttl,
         data_dir=args.data_dir,
     )
     done = threading.Event()

@@ -41,6 +41,15 @@ class SimContext:
         with self.store.lock:
             self.store.balance = credits
 
+    def set_upload_ttl(self, seconds: object) -> None:
+        """Seconds an upload's link lives (>= 0), or None: as long as result links."""
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0
+        ):
+            raise ValueError("upload_ttl must be a number of seconds >= 0, or null")
+        with self.store.lock:
+            self.store.upload_ttl = None if seconds is None else float(seconds)
+
     def stats(self) -> dict[str, Any]:
         numbers = self.store.snapshot()
         numbers["faults"] = self.faults.counts()

@@ -113,6 +113,7 @@ class Simulator:
         balance: float | None = None,
         result_shape: str = "objects",
         url_ttl: float | None = None,
+        upload_ttl: float | None = None,
         render_width: int = 320,
         fps: int = 12,
         data_dir: str | Path | None = None,
@@ -139,6 +140,7 @@ class Simulator:
             seed=seed,
             balance=balance,
             url_ttl=DAY * time_scale if url_ttl is None else url_ttl,
+            upload_ttl=upload_ttl,
             result_shape=result_shape,
         )
         renderer = Renderer(self.data_dir / "renders", width=render_width, fps=fps)
@@ -260,6 +262,17 @@ class Simulator:
     def url_ttl(self) -> float:
         """Seconds a result or upload link stays valid (default: a day times time_scale)."""
         return self._ctx.store.url_ttl
+
+    @property
+    def upload_ttl(self) -> float:
+        """Seconds an uploaded picture's link stays valid (default: as url_ttl). A task whose
+        picture link is dead when it starts fails with ``image_fetch_failed``."""
+        store = self._ctx.store
+        return store.url_ttl if store.upload_ttl is None else store.upload_ttl
+
+    @upload_ttl.setter
+    def upload_ttl(self, seconds: float | None) -> None:
+        self._ctx.set_upload_ttl(seconds)
 
     def expire_urls(self, task_id: str | None = None) -> int:
         """Make the result URLs of one task (or of all) expired now; returns how many tasks."""

@@ -134,6 +134,7 @@ class Store:
     seed: int
     balance: float | None = None
     url_ttl: float = 86400.0
+    upload_ttl: float | None = None  # seconds an upload's link lives; None: as url_ttl
     result_shape: str = "objects"
     clock: Clock = field(default_factory=Clock)
     requests: Counter[str] = field(default_factory=Counter)
@@ -297,7 +298,8 @@ class Store:
             return self.uploads.get(upload_id)
 
     def upload_expired(self, upload: Upload) -> bool:
-        return self.clock.now() > upload.created_at + self.url_ttl
+        ttl = self.url_ttl if self.upload_ttl is None else self.upload_ttl
+        return self.clock.now() > upload.created_at + ttl
 
     def new_upload_id(self) -> str:
         with self.lock:
