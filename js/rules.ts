@@ -1,4 +1,4 @@
-// Every input rule of the contract (CONTRACT.md sections 1 and 6), as pure functions fed by the
+// Every input rule of the contract (docs/contract.md sections 1 and 6), as pure functions fed by the
 // `rules` trait. The numbers come from Python (one source of truth); the sentences are what the
 // user reads beside the Generate button and in the picture slots. Python checks again on generate.
 

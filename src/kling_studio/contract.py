@@ -1,6 +1,6 @@
 """The FoxAPI contract in one place: limits, wire names, and each decision on an open question.
 
-Every number here comes from CONTRACT.md (sections 1 and 6). Each open question of section 7 is
+Every number here comes from docs/contract.md (sections 1 and 6). Each open question of section 7 is
 decided exactly once below, so that a fact learned later is a one-line change.
 """
 

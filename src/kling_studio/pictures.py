@@ -1,6 +1,6 @@
 """Pictures: load a first or last frame from a URL, a path, bytes or a PIL image, and check it.
 
-The checks are CONTRACT.md section 6: JPG/PNG, at most 10 MB, each side at least 300 px, aspect
+The checks are docs/contract.md section 6: JPG/PNG, at most 10 MB, each side at least 300 px, aspect
 ratio between 1:2.5 and 2.5:1. Local pictures are checked here, before any byte is sent.
 """
 
