@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -43,8 +44,9 @@ class Picture:
     def mime(self) -> str:
         return _MIME.get(self.format, "application/octet-stream")
 
-    @property
+    @cached_property
     def sha256(self) -> str:
+        """Hex digest of the bytes, computed once (a 10 MB picture is hashed by several steps)."""
         return hashlib.sha256(self.data).hexdigest()
 
     @property
@@ -100,7 +102,9 @@ def picture_problems(
 
 
 def is_url(value: object) -> bool:
-    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+    """A picture FoxAPI fetches itself: http(s), and data: URLs only if the contract allows."""
+    schemes = ("http://", "https://", "data:") if c.DATA_URLS_ACCEPTED else ("http://", "https://")
+    return isinstance(value, str) and value.lower().startswith(schemes)
 
 
 def read_picture(data: bytes, field: str, name: str = "picture") -> Picture:

@@ -21,7 +21,7 @@ from ..pictures import is_url, load_local_picture
 from ._plan import PARAM_NAMES
 from ._planfile import Entry, load_plan
 from ._run import Comparison
-from ._table import _error_message
+from ._table import variant_view
 
 log = logging.getLogger("kling_studio")
 
@@ -147,8 +147,8 @@ def _html_cell(
         thumb = f'<img class="thumb" alt="{_e(entry.label)}" src="{_data_url(jpeg)}">'
     else:
         thumb = '<div class="thumb nothumb">no preview</div>'
-    status = comparison.status(entry, record)
-    badges = f'<span class="badge">{_e(status)}</span>'
+    seen = variant_view(comparison, entry, record)
+    badges = f'<span class="badge">{_e(seen.status)}</span>'
     if entry.reused:
         badges += '<span class="badge">reused</span>'
     winner = bool(record and record.winner)
@@ -166,7 +166,7 @@ def _html_cell(
     times = ""
     if record is not None:
         times = f"<dt>time</dt><dd>{record.elapsed:.1f} s</dd>"
-    error = _error_message(record)
+    error = ": ".join(p for p in (seen.error_code, seen.error_message) if p)
     error_row = f"<dt>error</dt><dd>{_e(error)}</dd>" if error else ""
     note = record.note if record and record.note else ""
     note_html = f'<div class="note">{_e(note)}</div>' if note else ""

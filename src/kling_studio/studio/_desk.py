@@ -164,7 +164,7 @@ class Desk:
             return
         value = comparison_value(shown)
         self._seen = {
-            v["local_id"]: (card_status(v["status"]), v["has_video"], bool(v["error"]))
+            v["local_id"]: (v["status"], v["has_video"], bool(v["error"]))
             for v in value["variants"]
             if v["local_id"]
         }
@@ -177,23 +177,20 @@ def comparison_value(comparison: cmp.Comparison) -> dict[str, Any]:
     variants = []
     for entry in plan.entries:
         record = comparison.history.get(entry.local_id) if entry.local_id else None
-        status = comparison.status(entry, record)
-        error = cmp.record_error(record)
-        if error is None and comparison.error(entry):
-            error = {"code": "not_sent", "message": comparison.error(entry)}
+        seen = cmp.variant_view(comparison, entry, record)
         variants.append(
             {
                 "local_id": entry.local_id,
                 "label": entry.label,
                 "params": short_params(entry.params, plan.differing),
-                "status": card_status(status),
+                "status": seen.status,
                 "progress": record.progress if record else 0,
-                "has_video": bool(record and record.has_video),
+                "has_video": seen.video == "saved",
                 "reused": entry.reused,
                 "rating": record.rating if record else None,
                 "winner": bool(record and record.winner),
                 "note": (record.note or "") if record else "",
-                "error": error,
+                "error": seen.error,
             }
         )
     return {
@@ -203,11 +200,6 @@ def comparison_value(comparison: cmp.Comparison) -> dict[str, Any]:
         "differing": plan.differing,
         "variants": variants,
     }
-
-
-def card_status(status: str) -> str:
-    """The history's words in the cards' vocabulary (plus `queued` and `not_sent`)."""
-    return "failed" if status in ("rejected", "cancelled") else status
 
 
 def short_params(params: Mapping[str, Any], names: list[str]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from .. import contract as c
 from ..errors import InputError
 from ..history._records import TaskRecord
+from ..history._view import view
 from ..models import VideoRequest
 from ..pictures import Picture
 
@@ -90,10 +91,11 @@ def form_from_request(request: VideoRequest) -> dict[str, Any]:
 
 def history_row(record: TaskRecord) -> dict[str, Any]:
     """HistoryRow (docs/widget-protocol.md)."""
+    seen = view(record)
     return {
         "local_id": record.local_id,
         "task_id": record.task_id,
-        "status": record.status,
+        "status": seen.status,
         "prompt": record.prompt[:500],
         "negative_prompt": record.negative_prompt,
         "resolution": record.resolution,
@@ -102,8 +104,7 @@ def history_row(record: TaskRecord) -> dict[str, Any]:
         "created": record.submitted_at.timestamp(),
         "finished": record.finished_at.timestamp() if record.finished_at else None,
         "elapsed": round(record.elapsed, 2),
-        "error_code": record.error_code
-        or ("create_outcome_unknown" if record.status == "unknown" else None),
-        "error_message": record.error_message or record.unknown_reason or record.download_error,
-        "has_video": record.has_video,
+        "error_code": seen.error_code,
+        "error_message": seen.error_message,
+        "has_video": seen.video == "saved",
     }
