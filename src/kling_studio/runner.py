@@ -86,16 +86,17 @@ class Live:
 
 def live_from_record(record: TaskRecord) -> Live:
     """What the history knows of a task, as the runner's in-memory view of it."""
+    seen = view(record)
     return Live(
         local_id=record.local_id,
         prompt=record.prompt,
         settings=_settings(record.resolution, record.duration, record.generate_audio),
-        status=shown(record.status),
+        status=seen.status,
         task_id=record.task_id,
         progress=record.progress,
         submitted=record.submitted_at.timestamp(),
         estimate=record.estimated_time,
-        error=view(record).error,
+        error=dict(seen.error) if seen.error else None,
         has_video=record.has_video,
         finished=record.finished_at.timestamp() if record.finished_at else None,
     )

@@ -10,7 +10,7 @@ are both "failed", with the error saying why. The front end receives these words
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from typing import Final, Literal, cast
 
 
 class Status(StrEnum):
@@ -62,16 +62,24 @@ SHOWN: Final = (
     Status.NOT_SENT,
 )
 _SHOWN_AS: Final = {Status.REJECTED: Status.FAILED, Status.CANCELLED: Status.FAILED}
+# The same words as types (the front end's `TaskStatus` and `RecordStatus`); a test keeps them
+# equal to the tuples above.
+ShownStatus = Literal[
+    "submitting", "pending", "processing", "completed", "failed", "unknown", "queued", "not_sent"
+]
+RecordStatus = Literal[
+    "submitting", "pending", "processing", "completed", "failed", "cancelled", "unknown", "rejected"
+]
 # Shown with a progress bar and a running clock (`unknown` too: kling-studio keeps looking).
 TICKING: Final = frozenset(
     {Status.QUEUED, Status.SUBMITTING, Status.PENDING, Status.PROCESSING, Status.UNKNOWN}
 )
 
 
-def shown(status: str) -> Status:
+def shown(status: str) -> ShownStatus:
     """The word a person sees for a status (a word outside the vocabulary reads as `unknown`)."""
     try:
         word = Status(status)
     except ValueError:
-        return Status.UNKNOWN
-    return _SHOWN_AS.get(word, word)
+        word = Status.UNKNOWN
+    return cast(ShownStatus, str(_SHOWN_AS.get(word, word)))

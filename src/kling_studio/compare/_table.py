@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Final
 from ..history._records import TaskRecord, write_frame
 from ..history._store import History
 from ..history._view import RecordView, not_started, view
-from ..statuses import Status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,7 +98,7 @@ def variant_view(comparison: Comparison, entry: Entry, record: TaskRecord | None
     """A variant as its cell and its row show it: its record's view (`history._view`), or
     `queued` / `not_sent` / `failed` for a variant that has no record (yet)."""
     if record is None:
-        return not_started(Status(comparison.status(entry)), comparison.error(entry))
+        return not_started(comparison.status(entry), comparison.error(entry))
     return view(record)
 
 

@@ -8,9 +8,9 @@ reads `completed`, `video_expired` and `expired` everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, TypedDict
 
-from ..statuses import Status, shown
+from ..statuses import ShownStatus, Status, shown
 from ._records import TaskRecord
 
 VideoState = Literal["saved", "remote", "expired", "failed", "none"]
@@ -22,17 +22,24 @@ CODE_VIDEO_EXPIRED: Final = "video_expired"
 CODE_DOWNLOAD_FAILED: Final = "download_failed"
 
 
+class ErrorInfo(TypedDict):
+    """An error as the front end receives it (`error` of a card or a comparison cell)."""
+
+    code: str | None
+    message: str
+
+
 @dataclass(frozen=True)
 class RecordView:
     """One record as every view shows it."""
 
-    status: Status  # one of statuses.SHOWN
+    status: ShownStatus
     error_code: str | None
     error_message: str | None
     video: VideoState
 
     @property
-    def error(self) -> dict[str, str | None] | None:
+    def error(self) -> ErrorInfo | None:
         """`{code, message}` for the front end, or None when nothing went wrong."""
         if self.error_code is None and self.error_message is None:
             return None
@@ -52,11 +59,11 @@ def view(record: TaskRecord) -> RecordView:
     )
 
 
-def not_started(status: Status, message: str | None = None) -> RecordView:
+def not_started(status: str, message: str | None = None) -> RecordView:
     """A comparison variant without a record: `queued`, `not_sent`, or refused before journalling
     (`failed`, with the reason)."""
     return RecordView(
-        status=status,
+        status=shown(status),
         error_code="not_sent" if message else None,
         error_message=message,
         video="none",

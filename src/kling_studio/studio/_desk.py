@@ -18,11 +18,12 @@ from ..history._records import TaskRecord
 from ..models import VideoRequest
 from ..pictures import PictureSource
 from ..runner import Runner
+from ._protocol import ComparePlan, Comparison, Variant
 
 AXES: Final = ("prompts", "negative_prompts", "resolutions", "durations", "use_tail")
 PARAM_TEXT_MAX: Final = 160  # params in a cell are short; the full text is in compare_df()
 
-Publish = Callable[[dict[str, Any] | None], None]
+Publish = Callable[[Comparison | None], None]
 
 
 class Desk:
@@ -39,7 +40,7 @@ class Desk:
 
     # --- plans and runs ---------------------------------------------------------------------
 
-    def plan_reply(self, grid: cmp.Grid) -> dict[str, Any]:
+    def plan_reply(self, grid: cmp.Grid) -> ComparePlan:
         """The `compare_plan` answer: nothing is sent to FoxAPI to make it."""
         differing = grid.differing()
         return {
@@ -171,10 +172,10 @@ class Desk:
         self._publish(value)
 
 
-def comparison_value(comparison: cmp.Comparison) -> dict[str, Any]:
+def comparison_value(comparison: cmp.Comparison) -> Comparison:
     """The `comparison` trait: the plan, and each variant's state from the history."""
     plan = comparison.plan
-    variants = []
+    variants: list[Variant] = []
     for entry in plan.entries:
         record = comparison.history.get(entry.local_id) if entry.local_id else None
         seen = cmp.variant_view(comparison, entry, record)

@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
 
-from .. import contract as c
 from ..errors import InputError
 from ..history._records import TaskRecord
 from ..history._view import view
 from ..models import VideoRequest
 from ..pictures import Picture
+from ._protocol import Form, HistoryRow, PictureInfo, default_form
 
 VIDEO_CHUNK_BYTES = 4 * 1024 * 1024  # Tornado drops websocket messages over 10 MB
 SLOTS = ("image", "image_tail")
-FORM_FIELDS = (
-    "prompt",
-    "negative_prompt",
-    "resolution",
-    "duration",
-    "generate_audio",
-    "voice_ids",
-    "multi_prompt",
-)
+FORM_FIELDS = tuple(default_form())
 
-
-def default_form() -> dict[str, Any]:
-    return {
-        "prompt": "",
-        "negative_prompt": "",
-        "resolution": c.DEFAULT_RESOLUTION,
-        "duration": c.DEFAULT_DURATION,
-        "generate_audio": False,
-        "voice_ids": [],
-        "multi_prompt": [],
-    }
+__all__ = [
+    "FORM_FIELDS",
+    "SLOTS",
+    "VIDEO_CHUNK_BYTES",
+    "check_slot",
+    "default_form",
+    "form_from_request",
+    "history_row",
+    "picture_info",
+    "url_picture_info",
+]
 
 
 def check_slot(slot: str) -> None:
@@ -42,7 +33,7 @@ def check_slot(slot: str) -> None:
         raise InputError(f"slot must be one of {SLOTS}", field="slot")
 
 
-def picture_info(pic: Picture, slot: str, url: str | None = None) -> dict[str, Any]:
+def picture_info(pic: Picture, slot: str, url: str | None = None) -> PictureInfo:
     """PictureInfo for the front end: size, format, a small thumb, and the broken rules."""
     try:
         thumb = "data:image/jpeg;base64," + base64.b64encode(pic.thumbnail_jpeg()).decode()
@@ -61,7 +52,7 @@ def picture_info(pic: Picture, slot: str, url: str | None = None) -> dict[str, A
     }
 
 
-def url_picture_info(url: str, slot: str) -> dict[str, Any]:
+def url_picture_info(url: str, slot: str) -> PictureInfo:
     return {
         "name": url.rsplit("/", 1)[-1],
         "source": "url",
@@ -75,7 +66,7 @@ def url_picture_info(url: str, slot: str) -> dict[str, Any]:
     }
 
 
-def form_from_request(request: VideoRequest) -> dict[str, Any]:
+def form_from_request(request: VideoRequest) -> Form:
     return {
         "prompt": request.prompt,
         "negative_prompt": request.negative_prompt or "",
@@ -89,7 +80,7 @@ def form_from_request(request: VideoRequest) -> dict[str, Any]:
     }
 
 
-def history_row(record: TaskRecord) -> dict[str, Any]:
+def history_row(record: TaskRecord) -> HistoryRow:
     """HistoryRow (docs/widget-protocol.md)."""
     seen = view(record)
     return {
