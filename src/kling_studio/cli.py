@@ -124,13 +124,11 @@ def _one_line(exc: BaseException) -> str:
 
 def _history_for(args: argparse.Namespace) -> Any:
     """The history file; simulated tasks keep to their own, as in the studio."""
-    from .config import default_home
+    from .config import history_path
     from .history._store import History
 
-    home = Path(args.home) if args.home else default_home()
-    if getattr(args, "simulator", False):
-        home = home / "simulator"
-    return History(home / "history.sqlite3")
+    home = Path(args.home) if args.home else None
+    return History(history_path(home, simulator=getattr(args, "simulator", False)))
 
 
 def _request_from(args: argparse.Namespace) -> Any:

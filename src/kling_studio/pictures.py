@@ -61,10 +61,16 @@ class Picture:
         from PIL import Image
 
         with Image.open(io.BytesIO(self.data)) as im:
-            im.thumbnail((max_side, max_side))
-            buf = io.BytesIO()
-            im.convert("RGB").save(buf, format="JPEG", quality=80)
-            return buf.getvalue()
+            return jpeg_thumbnail(im, max_side)
+
+
+def jpeg_thumbnail(image: PILImage, max_side: int) -> bytes:
+    """A small JPEG of a picture or a video frame (the studio's previews, the HTML report)."""
+    image = image.copy()  # thumbnail() works in place: leave the caller's image alone
+    image.thumbnail((max_side, max_side))
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=80)
+    return buf.getvalue()
 
 
 def picture_problems(

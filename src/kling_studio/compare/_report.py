@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import logging
 import os
@@ -17,7 +16,7 @@ from typing import Any, Final
 
 from ..history._records import TaskRecord
 from ..history._store import History
-from ..pictures import is_url, load_local_picture
+from ..pictures import is_url, jpeg_thumbnail, load_local_picture
 from ._plan import PARAM_NAMES
 from ._planfile import Entry, load_plan
 from ._run import Comparison
@@ -37,7 +36,7 @@ def video_thumbnail(path: str | os.PathLike[str], max_side: int = THUMB_MAX_SIDE
     try:
         with av.open(os.fspath(path)) as container:
             for frame in container.decode(video=0):
-                return _jpeg(frame.to_image(), max_side)  # type: ignore[no-untyped-call]
+                return jpeg_thumbnail(frame.to_image(), max_side)  # type: ignore[no-untyped-call]
     except Exception as exc:  # a damaged file: the report says "no preview" instead
         log.info("no thumbnail from %s: %s", path, exc)
     return None
@@ -52,14 +51,6 @@ def picture_thumbnail(source: Any, max_side: int = THUMB_MAX_SIDE) -> bytes | No
     except Exception as exc:
         log.info("no thumbnail from the picture: %s", exc)
         return None
-
-
-def _jpeg(image: Any, max_side: int) -> bytes:
-    image = image.convert("RGB")
-    image.thumbnail((max_side, max_side))
-    buf = io.BytesIO()
-    image.save(buf, format="JPEG", quality=80)
-    return buf.getvalue()
 
 
 def _data_url(jpeg: bytes) -> str:

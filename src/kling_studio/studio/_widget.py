@@ -82,9 +82,9 @@ class Studio(anywidget.AnyWidget):
             store = History(history)
         elif backend.mode == "simulator":
             # Simulated tasks stay out of the real history.
-            from ..config import default_home
+            from ..config import history_path
 
-            store = History(default_home() / "simulator" / "history.sqlite3")
+            store = History(history_path(simulator=True))
         else:
             store = History()
         super().__init__(
