@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .. import contract as c
 from ..statuses import ACTIVE as _ACTIVE
-from ..statuses import RECORD_STATUSES
+from ..statuses import RECORD_STATUSES, Status
 from ..statuses import SERVER_STATUSES as _SERVER
 from ..statuses import TERMINAL as _TERMINAL
 
@@ -27,7 +27,12 @@ SERVER_STATUSES: Final = frozenset(str(s) for s in _SERVER)
 TERMINAL: Final = frozenset(str(s) for s in _TERMINAL)
 ACTIVE: Final = frozenset(str(s) for s in _ACTIVE)
 # Progress order among the live statuses: a late answer never moves a record backwards.
-_RANK: Final = {"submitting": 0, "unknown": 0, "pending": 1, "processing": 2}
+_RANK: Final[dict[str, int]] = {
+    Status.SUBMITTING: 0,
+    Status.UNKNOWN: 0,
+    Status.PENDING: 1,
+    Status.PROCESSING: 2,
+}
 
 
 def server_status(status: str, progress: int) -> str:
@@ -35,7 +40,7 @@ def server_status(status: str, progress: int) -> str:
     status = status.lower()
     if status in SERVER_STATUSES:
         return status
-    return "processing" if progress > 0 else "pending"
+    return str(Status.PROCESSING if progress > 0 else Status.PENDING)
 
 
 def next_status(current: str, reported: str) -> str:
