@@ -4,13 +4,15 @@
 
 import { h, replace } from "../dom";
 import { seconds } from "../format";
+import { TICKING_STATUSES } from "../protocol.gen";
 import type { TaskCard } from "../types";
 import { VideoPlayer, type VideoDeps } from "../video";
 
 export const UNKNOWN_TEXT =
   "The create request's answer was lost; the task may exist. kling-studio keeps looking for it — see the history.";
 
-const TICKING = new Set(["submitting", "pending", "processing", "unknown"]);
+// The statuses shown with a running clock: Python's statuses.TICKING, generated.
+const TICKING = new Set<string>(TICKING_STATUSES);
 
 export function isTicking(status: string): boolean {
   return TICKING.has(status);

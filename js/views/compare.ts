@@ -13,6 +13,7 @@ import type { AnyModel } from "@anywidget/types";
 import { CompareSync, type FrameClock, type SyncState } from "../compare-sync";
 import { h, replace } from "../dom";
 import { grouped } from "../format";
+import { TICKING_STATUSES } from "../protocol.gen";
 import { errorText, RpcError, type Rpc } from "../rpc";
 import { Scope } from "../scope";
 import type { Axes, Comparison, ComparePlan, ParamValue, PlanVariant, Rules, TaskStatus, Traits, Variant } from "../types";
@@ -22,7 +23,8 @@ import { readCard } from "./cards";
 export const PLAN_DEBOUNCE_MS = 300;
 
 // "queued": a variant waiting for its turn (Python runs a few at a time).
-const RUNNING = new Set(["queued", "submitting", "pending", "processing", "unknown"]);
+// Statuses shown with a progress bar: Python's statuses.TICKING, generated.
+const RUNNING = new Set<string>(TICKING_STATUSES);
 
 // --- pure helpers (exported for tests) ---
 

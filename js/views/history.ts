@@ -13,6 +13,7 @@
 import { Coalescer } from "../coalesce";
 import { h, replace } from "../dom";
 import { grouped, localTime, seconds } from "../format";
+import { RECORD_STATUSES } from "../protocol.gen";
 import { errorText, type Rpc } from "../rpc";
 import type { Scope } from "../scope";
 import type { HistoryPage, HistoryRow } from "../types";
@@ -29,8 +30,8 @@ export const ROW_HEIGHT = 26;
 /** The table's visible height in px before it is measured (the CSS max-height). */
 const VIEWPORT = 420;
 const SEARCH_DEBOUNCE_MS = 250;
-// The history's statuses (kling_studio/records.py STATUSES); "" is every status.
-const STATUSES = ["", "submitting", "pending", "processing", "completed", "failed", "cancelled", "unknown", "rejected"];
+// The history's statuses (Python's statuses.RECORD_STATUSES, generated); "" is every status.
+const STATUSES = ["", ...RECORD_STATUSES];
 export const COLUMNS = ["Status", "Prompt", "Settings", "Created", "Elapsed", "Error"];
 
 function cell(tr: HTMLTableRowElement, text: string, cls?: string): void {

@@ -129,13 +129,11 @@ def _one_line(exc: BaseException) -> str:
 
 def _history_for(args: argparse.Namespace) -> Any:
     """The history file; simulated tasks keep to their own, as in the studio."""
-    from .config import default_home
+    from .config import history_path
     from .history._store import History
 
-    home = Path(args.home) if args.home else default_home()
-    if getattr(args, "simulator", False):
-        home = home / "simulator"
-    return History(home / "history.sqlite3")
+    home = Path(args.home) if args.home else None
+    return History(history_path(home, simulator=getattr(args, "simulator", False)))
 
 
 def _request_from(args: argparse.Namespace) -> Any:
@@ -210,14 +208,29 @@ def _report(args: argparse.Namespace, record: Any, history: Any) -> int:
         print(task_json["video_path"] or record.video_url)
     if record.status == "completed" and record.video_path is not None:
         return EXIT_OK
-    message = record.error_message or record.unknown_reason or record.download_error or ""
-    code = f"{record.error_code}: " if record.error_code else ""
-    print(
-        f"kling-studio: task {record.task_id or record.local_id} {record.status}: "
-        f"{code}{_one_line(Exception(message))}",
-        file=sys.stderr,
-    )
+    print(failure_line(record), file=sys.stderr)
     return EXIT_FAILED
+
+
+def failure_line(record: Any) -> str:
+    """What `generate` prints when the task did not end with a saved video."""
+    from .history._view import view
+
+    words = " ".join(view(record).line().split())  # one line, whatever the server wrote
+    return f"kling-studio: task {record.task_id or record.local_id} {words}"
+
+
+def history_line(record: Any) -> str:
+    """One task of `kling-studio history`: when, status, id, video, prompt, error code."""
+    from .history._view import view
+
+    seen = view(record)
+    video = str(record.video_path) if record.video_path else "-"
+    line = (
+        f"{record.submitted_at:%Y-%m-%d %H:%M}  {seen.status:<10}  {record.task_id or '-':<36}  "
+        f"{video}  {record.prompt[:60]!r}"
+    )
+    return f"{line}  {seen.error_code}" if seen.error_code else line
 
 
 async def _resume(args: argparse.Namespace) -> int:
@@ -255,11 +268,7 @@ def _history(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_row() for r in records], ensure_ascii=False, default=str))
         return EXIT_OK
     for r in records:
-        video = str(r.video_path) if r.video_path else "-"
-        print(
-            f"{r.submitted_at:%Y-%m-%d %H:%M}  {r.status:<10}  {r.task_id or '-':<36}  "
-            f"{video}  {r.prompt[:60]!r}"
-        )
+        print(history_line(r))
     return EXIT_OK
 
 

@@ -15,6 +15,9 @@ from .errors import ConfigurationError
 
 BASE_URL_ENV = "FOXAPI_BASE_URL"
 HOME_ENV = "KLING_STUDIO_HOME"
+HISTORY_FILE = "history.sqlite3"
+# Simulated tasks keep their own history (and videos) beside the real one, never mixed with it.
+SIMULATOR_DIR = "simulator"
 
 
 def env(name: str) -> str | None:
@@ -51,3 +54,9 @@ def default_home() -> Path:
 def mask_key(key: str | None) -> str:
     """What may be shown of a key anywhere: only that one is set."""
     return "<set>" if key else "<not set>"
+
+
+def history_path(home: Path | None = None, *, simulator: bool = False) -> Path:
+    """The history file: in `home` (default_home() when None), or in its simulator folder."""
+    folder = home if home is not None else default_home()
+    return (folder / SIMULATOR_DIR if simulator else folder) / HISTORY_FILE

@@ -1,6 +1,6 @@
 """The FoxAPI contract in one place: limits, wire names, and each decision on an open question.
 
-Every number here comes from CONTRACT.md (sections 1 and 6). Each open question of section 7 is
+Every number here comes from docs/contract.md (sections 1 and 6). Each open question of section 7 is
 decided exactly once below, so that a fact learned later is a one-line change.
 """
 
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from .statuses import SERVER_TERMINAL
+
 DEFAULT_BASE_URL: Final = "https://api.foxapi.cc"
 CREATE_PATH: Final = "/v1/videos/generations"
 TASK_PATH: Final = "/v1/tasks/{task_id}"
-UPLOAD_BASE64_PATH: Final = "/v1/files/upload/base64"
 UPLOAD_STREAM_PATH: Final = "/v1/files/upload/stream"
 
 MODEL_IMAGE_TO_VIDEO: Final = "kling-v3-image-to-video"
@@ -49,15 +50,15 @@ RESULT_URL_LIFETIME_S: Final = 24 * 3600
 # index counting from 1 and duration as an integer.
 MULTI_PROMPT_SENDS_INDEX: Final = True
 MULTI_PROMPT_INDEX_BASE: Final = 1
-# Data URLs are not documented as accepted: local pictures are always uploaded first.
+# Data URLs are not documented as accepted: local pictures are always uploaded first, and a
+# data: URL given as a picture is refused before anything is sent (pictures.py reads this).
 DATA_URLS_ACCEPTED: Final = False
 # 429 may or may not carry Retry-After: honour it when present, else back off exponentially.
 RETRY_AFTER_MAX_S: Final = 60.0
-# No cancel endpoint is documented: kling-studio offers none.
-CANCEL_SUPPORTED: Final = False
-# Statuses: the seed's four, plus `cancelled` from an older version of the page.
-TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
-ACTIVE_STATUSES: Final = frozenset({"pending", "processing"})
+# No cancel endpoint is documented: kling-studio offers none (no code sends a cancel; stopping a
+# comparison only stops starting its queued variants).
+# Statuses: the seed's four, plus `cancelled` from an older version of the page (statuses.py).
+TERMINAL_STATUSES: Final = SERVER_TERMINAL
 # Failed tasks: error.code values are not listed anywhere; we pass them through unchanged.
 # ...except that a failure saying the picture could not be fetched is recognised (by these
 # codes, or a message matching this pattern): its upload is forgotten, so a retry re-uploads.

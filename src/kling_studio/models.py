@@ -18,19 +18,6 @@ from ._secrets import scrub, scrub_value
 from .errors import InputError, Problem, TaskFailed
 from .pictures import PictureSource, describe_source
 
-WIRE_FIELDS = (
-    "model",
-    "prompt",
-    "image_url",
-    "image_tail_url",
-    "resolution",
-    "duration",
-    "generate_audio",
-    "negative_prompt",
-    "voice_ids",
-    "multi_prompt",
-)
-
 
 @dataclass(frozen=True)
 class Segment:
@@ -547,10 +534,6 @@ def _error(data: Mapping[str, Any]) -> TaskError | None:
     if str(data.get("status", "")).lower() == "failed":
         return TaskError(message="the task failed and the server gave no reason")
     return None
-
-
-def utcnow() -> datetime:
-    return datetime.now(tz=UTC)
 
 
 __all__ = [

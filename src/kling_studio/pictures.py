@@ -1,6 +1,6 @@
 """Pictures: load a first or last frame from a URL, a path, bytes or a PIL image, and check it.
 
-The checks are CONTRACT.md section 6: JPG/PNG, at most 10 MB, each side at least 300 px, aspect
+The checks are docs/contract.md section 6: JPG/PNG, at most 10 MB, each side at least 300 px, aspect
 ratio between 1:2.5 and 2.5:1. Local pictures are checked here, before any byte is sent.
 """
 
@@ -11,6 +11,7 @@ import io
 import os
 import warnings
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -44,8 +45,9 @@ class Picture:
     def mime(self) -> str:
         return _MIME.get(self.format, "application/octet-stream")
 
-    @property
+    @cached_property
     def sha256(self) -> str:
+        """Hex digest of the bytes, computed once (a 10 MB picture is hashed by several steps)."""
         return hashlib.sha256(self.data).hexdigest()
 
     @property
@@ -60,11 +62,16 @@ class Picture:
         from PIL import Image, ImageOps
 
         with Image.open(io.BytesIO(self.data)) as im:
-            upright = ImageOps.exif_transpose(im) or im
-            upright.thumbnail((max_side, max_side))
-            buf = io.BytesIO()
-            _eight_bit(upright).convert("RGB").save(buf, format="JPEG", quality=80)
-            return buf.getvalue()
+            return jpeg_thumbnail(ImageOps.exif_transpose(im) or im, max_side)
+
+
+def jpeg_thumbnail(image: PILImage, max_side: int) -> bytes:
+    """A small JPEG of a picture or a video frame (the studio's previews, the HTML report)."""
+    image = image.copy()  # thumbnail() works in place: leave the caller's image alone
+    image.thumbnail((max_side, max_side))
+    buf = io.BytesIO()
+    _eight_bit(image).convert("RGB").save(buf, format="JPEG", quality=80)
+    return buf.getvalue()
 
 
 def picture_problems(
@@ -102,7 +109,9 @@ def picture_problems(
 
 
 def is_url(value: object) -> bool:
-    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+    """A picture FoxAPI fetches itself: http(s), and data: URLs only if the contract allows."""
+    schemes = ("http://", "https://", "data:") if c.DATA_URLS_ACCEPTED else ("http://", "https://")
+    return isinstance(value, str) and value.lower().startswith(schemes)
 
 
 def read_picture(data: bytes, field: str, name: str = "picture") -> Picture:

@@ -28,8 +28,10 @@ from .errors import (
 from .history._records import TaskRecord
 from .history._store import History
 from .history._videos import VideoCache
+from .history._view import view
 from .models import PreparedRequest, Task, VideoRequest
 from .pictures import is_url
+from .statuses import shown
 
 log = logging.getLogger("kling_studio")
 
@@ -84,16 +86,17 @@ class Live:
 
 def live_from_record(record: TaskRecord) -> Live:
     """What the history knows of a task, as the runner's in-memory view of it."""
+    seen = view(record)
     return Live(
         local_id=record.local_id,
         prompt=record.prompt,
         settings=_settings(record.resolution, record.duration, record.generate_audio),
-        status=_card_status(record.status),
+        status=seen.status,
         task_id=record.task_id,
         progress=record.progress,
         submitted=record.submitted_at.timestamp(),
         estimate=record.estimated_time,
-        error=_record_error(record),
+        error=dict(seen.error) if seen.error else None,
         has_video=record.has_video,
         finished=record.finished_at.timestamp() if record.finished_at else None,
     )
@@ -337,7 +340,7 @@ class Runner:
 
     def _apply(self, live: Live, task: Task) -> None:
         live.task_id = task.id
-        live.status = _card_status(task.status)
+        live.status = shown(task.status)
         live.progress = task.progress if not task.succeeded else 100
         if task.estimated_time is not None:
             live.estimate = task.estimated_time
@@ -446,27 +449,6 @@ def request_from_record(record: TaskRecord, **changes: Any) -> VideoRequest:
 
 def _settings(resolution: str | None, duration: int | None, audio: bool | None) -> dict[str, Any]:
     return {"resolution": resolution, "duration": duration, "generate_audio": bool(audio)}
-
-
-def _card_status(status: str) -> str:
-    if status == "rejected":
-        return "failed"
-    if status == "cancelled":
-        return "failed"
-    return status
-
-
-def _record_error(record: TaskRecord) -> dict[str, Any] | None:
-    if record.status == "unknown":
-        return {"code": "create_outcome_unknown", "message": record.unknown_reason or ""}
-    if record.error_message or record.error_code:
-        return {"code": record.error_code, "message": record.error_message or ""}
-    if record.download_error:
-        return {
-            "code": "video_expired" if record.url_expired else "download_failed",
-            "message": record.download_error,
-        }
-    return None
 
 
 def _error_text(live: Live) -> str:

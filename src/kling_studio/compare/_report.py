@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import logging
 import os
@@ -17,11 +16,11 @@ from typing import Any, Final
 
 from ..history._records import TaskRecord
 from ..history._store import History
-from ..pictures import is_url, load_local_picture
+from ..pictures import is_url, jpeg_thumbnail, load_local_picture
 from ._plan import PARAM_NAMES
 from ._planfile import Entry, load_plan
 from ._run import Comparison
-from ._table import _error_message
+from ._table import variant_view
 
 log = logging.getLogger("kling_studio")
 
@@ -37,7 +36,7 @@ def video_thumbnail(path: str | os.PathLike[str], max_side: int = THUMB_MAX_SIDE
     try:
         with av.open(os.fspath(path)) as container:
             for frame in container.decode(video=0):
-                return _jpeg(frame.to_image(), max_side)  # type: ignore[no-untyped-call]
+                return jpeg_thumbnail(frame.to_image(), max_side)  # type: ignore[no-untyped-call]
     except Exception as exc:  # a damaged file: the report says "no preview" instead
         log.info("no thumbnail from %s: %s", path, exc)
     return None
@@ -52,14 +51,6 @@ def picture_thumbnail(source: Any, max_side: int = THUMB_MAX_SIDE) -> bytes | No
     except Exception as exc:
         log.info("no thumbnail from the picture: %s", exc)
         return None
-
-
-def _jpeg(image: Any, max_side: int) -> bytes:
-    image = image.convert("RGB")
-    image.thumbnail((max_side, max_side))
-    buf = io.BytesIO()
-    image.save(buf, format="JPEG", quality=80)
-    return buf.getvalue()
 
 
 def _data_url(jpeg: bytes) -> str:
@@ -147,8 +138,8 @@ def _html_cell(
         thumb = f'<img class="thumb" alt="{_e(entry.label)}" src="{_data_url(jpeg)}">'
     else:
         thumb = '<div class="thumb nothumb">no preview</div>'
-    status = comparison.status(entry, record)
-    badges = f'<span class="badge">{_e(status)}</span>'
+    seen = variant_view(comparison, entry, record)
+    badges = f'<span class="badge">{_e(seen.status)}</span>'
     if entry.reused:
         badges += '<span class="badge">reused</span>'
     winner = bool(record and record.winner)
@@ -166,7 +157,7 @@ def _html_cell(
     times = ""
     if record is not None:
         times = f"<dt>time</dt><dd>{record.elapsed:.1f} s</dd>"
-    error = _error_message(record)
+    error = ": ".join(p for p in (seen.error_code, seen.error_message) if p)
     error_row = f"<dt>error</dt><dd>{_e(error)}</dd>" if error else ""
     note = record.note if record and record.note else ""
     note_html = f'<div class="note">{_e(note)}</div>' if note else ""

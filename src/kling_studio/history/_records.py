@@ -1,13 +1,6 @@
-"""The history's record of one task, its status vocabulary, and its typed table form.
+"""The history's record of one task, how its status moves, and its typed table form.
 
-Statuses, in order (the categorical order of `History.df()`):
-
-- `submitting`: journalled, the create request is about to be (or is being) sent;
-- `pending`, `processing`: FoxAPI accepted the task and is working on it;
-- `completed`, `failed`, `cancelled`: FoxAPI's final word;
-- `unknown`: the create was sent but its answer was lost: a task may exist (and be billed);
-- `rejected`: FoxAPI refused the create (e.g. HTTP 402/422), so no task exists.
-
+The statuses are `statuses.Status` (their order is the categorical order of `History.df()`).
 Final (`TERMINAL`) records never change status again.
 """
 
@@ -20,25 +13,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import contract as c
+from ..statuses import ACTIVE as _ACTIVE
+from ..statuses import RECORD_STATUSES, Status
+from ..statuses import SERVER_STATUSES as _SERVER
+from ..statuses import TERMINAL as _TERMINAL
 
 if TYPE_CHECKING:
     import pandas as pd
 
-STATUSES: Final = (
-    "submitting",
-    "pending",
-    "processing",
-    "completed",
-    "failed",
-    "cancelled",
-    "unknown",
-    "rejected",
-)
-SERVER_STATUSES: Final = frozenset({"pending", "processing", "completed", "failed", "cancelled"})
-TERMINAL: Final = frozenset({"completed", "failed", "cancelled", "rejected"})
-ACTIVE: Final = frozenset({"submitting", "pending", "processing"})
+# The history's words (statuses.py holds the one vocabulary; these names are for the store).
+STATUSES: Final = tuple(str(s) for s in RECORD_STATUSES)
+SERVER_STATUSES: Final = frozenset(str(s) for s in _SERVER)
+TERMINAL: Final = frozenset(str(s) for s in _TERMINAL)
+ACTIVE: Final = frozenset(str(s) for s in _ACTIVE)
 # Progress order among the live statuses: a late answer never moves a record backwards.
-_RANK: Final = {"submitting": 0, "unknown": 0, "pending": 1, "processing": 2}
+_RANK: Final[dict[str, int]] = {
+    Status.SUBMITTING: 0,
+    Status.UNKNOWN: 0,
+    Status.PENDING: 1,
+    Status.PROCESSING: 2,
+}
 
 
 def server_status(status: str, progress: int) -> str:
@@ -46,7 +40,7 @@ def server_status(status: str, progress: int) -> str:
     status = status.lower()
     if status in SERVER_STATUSES:
         return status
-    return "processing" if progress > 0 else "pending"
+    return str(Status.PROCESSING if progress > 0 else Status.PENDING)
 
 
 def next_status(current: str, reported: str) -> str:
@@ -185,6 +179,7 @@ FRAME_DTYPES: Final[dict[str, str]] = {
     "local_id": "string",
     "task_id": "string",
     "status": "category",  # CategoricalDtype(STATUSES, ordered=True), see frame()
+    "shown_status": "string",  # what a person sees (history._view), as in every other view
     "progress": "Int64",
     "model": "string",
     "prompt": "string",
@@ -208,6 +203,7 @@ FRAME_DTYPES: Final[dict[str, str]] = {
     "video_path": "string",
     "download_error": "string",
     "url_expired": "bool",
+    "video": "string",  # history._view.VideoState
     "error_code": "string",
     "error_message": "string",
     "unknown_reason": "string",
@@ -243,10 +239,14 @@ def frame(records: list[TaskRecord]) -> pd.DataFrame:
 
 
 def _frame_row(r: TaskRecord) -> dict[str, Any]:
+    from ._view import view  # _view imports this module
+
+    seen = view(r)
     return {
         "local_id": r.local_id,
         "task_id": r.task_id,
         "status": r.status,
+        "shown_status": str(seen.status),
         "progress": r.progress,
         "model": r.model,
         "prompt": r.prompt,
@@ -270,8 +270,9 @@ def _frame_row(r: TaskRecord) -> dict[str, Any]:
         "video_path": str(r.video_path) if r.video_path is not None else None,
         "download_error": r.download_error,
         "url_expired": r.url_expired,
-        "error_code": r.error_code,
-        "error_message": r.error_message,
+        "video": seen.video,
+        "error_code": seen.error_code,
+        "error_message": seen.error_message,
         "unknown_reason": r.unknown_reason,
         "request_hash": r.request_hash,
         "group_id": r.group_id,

@@ -1,4 +1,4 @@
-"""An offline FoxAPI: CONTRACT.md over real HTTP on 127.0.0.1, with real MP4s and fault switches.
+"""An offline FoxAPI: docs/contract.md over real HTTP on 127.0.0.1, real MP4s, fault switches.
 
 Written from the contract, not from the client's models: nothing here imports the rest of
 ``kling_studio``, so tests of the client against it cannot agree with the client's own mistakes.

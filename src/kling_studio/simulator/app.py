@@ -1,4 +1,4 @@
-"""The HTTP face of the simulator: FoxAPI's routes (CONTRACT.md sections 1-5), the "CDN" that
+"""The HTTP face of the simulator: FoxAPI's routes (docs/contract.md sections 1-5), the "CDN" that
 serves uploads and videos, and ``/_sim/`` admin routes for tests and notebooks.
 
 API routes are small ASGI apps (``Endpoint``) rather than plain request/response functions,

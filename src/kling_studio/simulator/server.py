@@ -96,7 +96,7 @@ def _remove(folder: Path | None) -> None:
 
 
 class Simulator:
-    """An offline FoxAPI speaking CONTRACT.md over real HTTP on loopback.
+    """An offline FoxAPI speaking docs/contract.md over real HTTP on loopback.
 
     Use as a context manager (``with Simulator(time_scale=0.05) as sim: ...``) or call
     :meth:`start` / :meth:`stop` (both idempotent).

@@ -131,7 +131,7 @@ class Messages:
         if record is None:
             raise InputError("no such task in the history", field="local_id")
         request = request_from_record(record)
-        self.studio.form = form_from_request(request)
+        self.studio.form = dict(form_from_request(request))
         for slot, source in (("image", request.image), ("image_tail", request.image_tail)):
             if isinstance(source, str) and is_url(source):
                 self.studio._pictures[slot] = source

@@ -32,6 +32,8 @@ from ..runner import Runner
 from ._backend import Backend, choose_backend
 from ._desk import Desk
 from ._messages import Messages
+from ._protocol import ComparePlan, PictureInfo
+from ._protocol import Comparison as ComparisonValue
 from ._shapes import FORM_FIELDS, check_slot, default_form, picture_info
 from ._snippets import Snippets, snippets
 
@@ -80,9 +82,9 @@ class Studio(anywidget.AnyWidget):
             store = History(history)
         elif backend.mode == "simulator":
             # Simulated tasks stay out of the real history.
-            from ..config import default_home
+            from ..config import history_path
 
-            store = History(default_home() / "simulator" / "history.sqlite3")
+            store = History(history_path(simulator=True))
         else:
             store = History()
         super().__init__(
@@ -120,11 +122,11 @@ class Studio(anywidget.AnyWidget):
     def mode(self) -> str:
         return self._backend.mode
 
-    def set_image(self, source: Any) -> dict[str, Any]:
+    def set_image(self, source: Any) -> PictureInfo:
         """Set the first frame: an http(s) URL, a path, bytes or a PIL image."""
         return self._set_picture_now("image", source)
 
-    def set_image_tail(self, source: Any) -> dict[str, Any]:
+    def set_image_tail(self, source: Any) -> PictureInfo | dict[str, Any]:
         """Set (or with None, clear) the last frame."""
         if source is None:
             self._clear_picture("image_tail")
@@ -228,7 +230,7 @@ class Studio(anywidget.AnyWidget):
         durations: Sequence[int] | None = None,
         images: Sequence[Any] | None = None,
         variants: Sequence[dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
+    ) -> ComparePlan:
         """What `compare` would run, sending nothing: `{count, variants, differing, reused}`."""
         grid = self._grid(prompts, negative_prompts, resolutions, durations, images, variants)
         return self._desk.plan_reply(grid)
@@ -332,7 +334,7 @@ class Studio(anywidget.AnyWidget):
             if isinstance(pic, Picture) and pic.name not in ("", "bytes", "image", "picture")
         }
 
-    def _set_comparison(self, value: dict[str, Any] | None) -> None:
+    def _set_comparison(self, value: ComparisonValue | None) -> None:
         if self._engine.in_engine_thread:  # a grid's change notice: widgets change on our thread
             self._engine.post(lambda: self._set_comparison(value))
             return
@@ -404,7 +406,7 @@ class Studio(anywidget.AnyWidget):
 
     # --- pictures ---------------------------------------------------------------------------
 
-    def _set_picture_now(self, slot: str, source: Any, name: str | None = None) -> dict[str, Any]:
+    def _set_picture_now(self, slot: str, source: Any, name: str | None = None) -> PictureInfo:
         """Blocking: a URL is fetched (and checked) on the engine."""
         if isinstance(source, str) and is_url(source):
             check_slot(slot)
@@ -413,18 +415,18 @@ class Studio(anywidget.AnyWidget):
             )
         return self._keep_local_picture(slot, source, name)
 
-    async def _set_picture(self, slot: str, source: Any, name: str | None = None) -> dict[str, Any]:
+    async def _set_picture(self, slot: str, source: Any, name: str | None = None) -> PictureInfo:
         if isinstance(source, str) and is_url(source):
             check_slot(slot)
             pic = await self._engine.arun(self.client.fetch_picture(source, slot))
             return self._keep_url_picture(slot, source, pic)
         return self._keep_local_picture(slot, source, name)
 
-    def _keep_url_picture(self, slot: str, url: str, pic: Picture) -> dict[str, Any]:
+    def _keep_url_picture(self, slot: str, url: str, pic: Picture) -> PictureInfo:
         self._pictures[slot] = url
         return self._show_picture(slot, picture_info(pic, slot, url=url))
 
-    def _keep_local_picture(self, slot: str, source: Any, name: str | None) -> dict[str, Any]:
+    def _keep_local_picture(self, slot: str, source: Any, name: str | None) -> PictureInfo:
         check_slot(slot)
         try:
             pic = load_local_picture(source, slot)
@@ -438,7 +440,7 @@ class Studio(anywidget.AnyWidget):
         self._pictures[slot] = pic
         return self._show_picture(slot, picture_info(pic, slot))
 
-    def _show_picture(self, slot: str, info: dict[str, Any]) -> dict[str, Any]:
+    def _show_picture(self, slot: str, info: PictureInfo) -> PictureInfo:
         self.pictures = {**self.pictures, slot: info}
         return info
 
