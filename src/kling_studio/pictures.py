@@ -59,10 +59,17 @@ class Picture:
         from PIL import Image
 
         with Image.open(io.BytesIO(self.data)) as im:
-            im.thumbnail((max_side, max_side))
-            buf = io.BytesIO()
-            im.convert("RGB").save(buf, format="JPEG", quality=80)
-            return buf.getvalue()
+            return jpeg_thumbnail(im, max_side)
+
+
+def jpeg_thumbnail(image: PILImage, max_side: int, quality: int = 80) -> bytes:
+    """A small JPEG of `image` whose longer side is at most `max_side` (the one copy of this:
+    picture thumbs, video posters and the HTML report all use it)."""
+    small = image.copy()
+    small.thumbnail((max_side, max_side))
+    buf = io.BytesIO()
+    small.convert("RGB").save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
 
 
 def picture_problems(
@@ -152,7 +159,7 @@ def load_local_picture(source: Any, field: str) -> Picture:
             raise InputError(picture_problems(field, "JPEG", 300, 300, size))
         pic = read_picture(path.read_bytes(), field, name=path.name)
     elif _is_pil_image(source):
-        pic = _encode_pil(source, field)
+        pic = encode_pil(source, field)
     else:
         raise InputError(
             Problem(
@@ -175,7 +182,7 @@ def _is_pil_image(value: object) -> bool:
     return isinstance(value, Image)
 
 
-def _encode_pil(image: Any, field: str) -> Picture:
+def encode_pil(image: Any, field: str) -> Picture:
     """PNG keeps the pixels exact; JPEG when PNG would break the 10 MB limit."""
     buf = io.BytesIO()
     rgb = image if image.mode in ("RGB", "RGBA", "L") else image.convert("RGBA")

@@ -28,6 +28,7 @@ from .errors import (
 from .history._records import TaskRecord
 from .history._store import History
 from .history._videos import VideoCache
+from .media._posters import poster_data_url
 from .models import PreparedRequest, Task, VideoRequest
 from .pictures import is_url
 
@@ -52,6 +53,7 @@ class Live:
     estimate: float | None = None
     error: dict[str, Any] | None = None
     has_video: bool = False
+    poster: str | None = None  # a data: URL of the video's small JPEG poster
     finished: float | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -69,6 +71,7 @@ class Live:
             "remaining": self.remaining(elapsed),
             "error": self.error,
             "has_video": self.has_video,
+            "poster": self.poster,
             "settings": self.settings,
         }
 
@@ -95,6 +98,7 @@ def live_from_record(record: TaskRecord) -> Live:
         estimate=record.estimated_time,
         error=_record_error(record),
         has_video=record.has_video,
+        poster=poster_data_url(record.video_path) if record.has_video else None,
         finished=record.finished_at.timestamp() if record.finished_at else None,
     )
 
@@ -323,6 +327,7 @@ class Runner:
         else:
             self.history.set_video(live.local_id, path)
             live.has_video = True
+            live.poster = await asyncio.to_thread(poster_data_url, path)
             live.error = None
         self._emit(live)
 

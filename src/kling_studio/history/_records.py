@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import contract as c
+from ..media._posters import poster_path_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +38,7 @@ STATUSES: Final = (
 SERVER_STATUSES: Final = frozenset({"pending", "processing", "completed", "failed", "cancelled"})
 TERMINAL: Final = frozenset({"completed", "failed", "cancelled", "rejected"})
 ACTIVE: Final = frozenset({"submitting", "pending", "processing"})
+STITCHED_FROM: Final = "stitched_from"  # the `variant` key listing a stitched video's parts
 # Progress order among the live statuses: a late answer never moves a record backwards.
 _RANK: Final = {"submitting": 0, "unknown": 0, "pending": 1, "processing": 2}
 
@@ -118,6 +120,21 @@ class TaskRecord:
     @property
     def has_video(self) -> bool:
         return self.video_path is not None and self.video_path.is_file()
+
+    @property
+    def poster_path(self) -> Path | None:
+        """The small JPEG poster beside the video (None until one exists; `media.ensure_poster`
+        makes a missing one)."""
+        if self.video_path is None:
+            return None
+        path = poster_path_for(self.video_path)
+        return path if path.is_file() else None
+
+    @property
+    def stitched_from(self) -> list[str] | None:
+        """The local ids of the clips a stitched video was joined from (None for a task)."""
+        parts = (self.variant or {}).get(STITCHED_FROM)
+        return [str(p) for p in parts] if isinstance(parts, list) else None
 
     @property
     def image(self) -> str:

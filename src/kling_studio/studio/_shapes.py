@@ -8,6 +8,7 @@ from typing import Any
 from .. import contract as c
 from ..errors import InputError
 from ..history._records import TaskRecord
+from ..media._posters import poster_data_url
 from ..models import VideoRequest
 from ..pictures import Picture
 
@@ -106,4 +107,6 @@ def history_row(record: TaskRecord) -> dict[str, Any]:
         or ("create_outcome_unknown" if record.status == "unknown" else None),
         "error_message": record.error_message or record.unknown_reason or record.download_error,
         "has_video": record.has_video,
+        # Made when the video was saved; rows older than posters get theirs here, once.
+        "poster": poster_data_url(record.video_path) if record.has_video else None,
     }
