@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import sys
+from pathlib import Path
 
 import av
 
+from kling_studio.history._videos import VideoCache
 from kling_studio.media import POSTER_MAX_SIDE, ensure_poster, poster_path_for
 from kling_studio.studio._shapes import history_row
 
@@ -87,3 +89,19 @@ def test_importing_the_package_does_not_load_pyav() -> None:
     code += "print('av' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_the_video_cache_makes_the_poster_as_it_saves_a_video(
+    studio: Pair, tmp_path: Path
+) -> None:
+    s, _ = studio
+    red = s.history[await clip(s, RED)]
+    blue = s.history[await clip(s, BLUE)]
+    assert red.video_url and blue.video_url
+    cache = VideoCache(tmp_path / "cache")
+    path = await cache.download(red.video_url, "task-1")
+    poster = poster_path_for(path)
+    assert poster.is_file() and near(decoded(poster.read_bytes()).getpixel((160, 60)), RED)
+    # A video saved again over the old one gets a fresh poster, not the old one's.
+    await cache.download(blue.video_url, "task-1", overwrite=True)
+    assert near(decoded(poster.read_bytes()).getpixel((160, 60)), BLUE)
