@@ -4,6 +4,7 @@ and task cards as a data: URL; old rows get theirs when first shown."""
 from __future__ import annotations
 
 import base64
+import re
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from kling_studio.history._videos import VideoCache
 from kling_studio.media import POSTER_MAX_SIDE, ensure_poster, poster_path_for
 from kling_studio.studio._shapes import history_row
 
+from ..conftest import make_picture
 from .conftest import BLUE, RED, Pair, ask, clip, decoded
 
 
@@ -105,3 +107,27 @@ async def test_the_video_cache_makes_the_poster_as_it_saves_a_video(
     # A video saved again over the old one gets a fresh poster, not the old one's.
     await cache.download(blue.video_url, "task-1", overwrite=True)
     assert near(decoded(poster.read_bytes()).getpixel((160, 60)), BLUE)
+
+
+async def test_the_html_report_shows_each_videos_poster(studio: Pair, tmp_path: Path) -> None:
+    s, _ = studio
+    s.set_image(make_picture(color=RED))
+    s.update_form(prompt="a lake", duration=5)
+    group_id = s.compare(prompts=["a lake", "a sea"])
+    await s.await_all(60)
+    records = [r for r in s.history.records(group_id=group_id)]
+    assert len(records) == 2 and all(r.poster_path is not None for r in records)
+    old = records[0].poster_path
+    assert old is not None
+    old.unlink()  # a video saved before posters existed gets one in the report
+    saved = records[1].poster_path
+    assert saved is not None
+    saved.write_bytes(make_picture(320, 180, color=BLUE, fmt="JPEG"))  # the stored one is used
+    text = s.export_comparison(tmp_path / "report.html", group_id).read_text("utf-8")
+    shown = set(re.findall(r'src="(data:image/jpeg;base64,[^"]+)"', text))
+    expected = set()
+    for record in records:
+        poster = s.history[record.local_id].poster_path
+        assert poster is not None
+        expected.add("data:image/jpeg;base64," + base64.b64encode(poster.read_bytes()).decode())
+    assert shown == expected
