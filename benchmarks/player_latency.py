@@ -298,8 +298,7 @@ def format_report(report: dict[str, Any]) -> str:
     s = report["settings"]
     summary = report["summary"]
     rows = [
-        [path, *(row[k] for k in ("runs", "p50", "p95", "min", "max")), row["detected_p50"]]
-        + [row["saved_p50"]]
+        [path, *(row[k] for k in ("runs", "p50", "p95", "min", "max", "detected_p50", "saved_p50"))]
         for path, row in summary.items()
     ]
     ratio = summary["baseline"]["p50"] / summary["studio"]["p50"]

@@ -59,6 +59,7 @@ class Picture:
         from PIL import Image
 
         with Image.open(io.BytesIO(self.data)) as im:
+            im.thumbnail((max_side, max_side))  # in place first: a JPEG is decoded scaled down
             return jpeg_thumbnail(im, max_side)
 
 
