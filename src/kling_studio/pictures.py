@@ -160,7 +160,7 @@ def load_local_picture(source: Any, field: str) -> Picture:
             raise InputError(picture_problems(field, "JPEG", 300, 300, size))
         pic = read_picture(path.read_bytes(), field, name=path.name)
     elif _is_pil_image(source):
-        pic = encode_pil(source, field)
+        pic = _encode_pil(source, field)
     else:
         raise InputError(
             Problem(
@@ -183,7 +183,7 @@ def _is_pil_image(value: object) -> bool:
     return isinstance(value, Image)
 
 
-def encode_pil(image: Any, field: str) -> Picture:
+def _encode_pil(image: Any, field: str) -> Picture:
     """PNG keeps the pixels exact; JPEG when PNG would break the 10 MB limit."""
     buf = io.BytesIO()
     rgb = image if image.mode in ("RGB", "RGBA", "L") else image.convert("RGBA")
@@ -208,3 +208,9 @@ def describe_source(source: Any) -> str:
     if _is_pil_image(source):
         return f"<PIL image {source.size[0]}x{source.size[1]}>"
     return f"<{type(source).__name__}>"
+
+
+def encode_pil(image: Any, field: str) -> Picture:
+    """A PIL image as picture bytes (PNG keeps the pixels; JPEG when PNG would pass 10 MB),
+    not yet checked against section 6 (the caller decides how to show its problems)."""
+    return _encode_pil(image, field)

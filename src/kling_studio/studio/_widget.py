@@ -26,11 +26,11 @@ from ..client._engine import Engine
 from ..errors import InputError
 from ..history._records import TaskRecord
 from ..history._store import History
-from ..media._results import last_frame_picture, stitch_records
 from ..models import VideoRequest
 from ..pictures import Picture, is_url, load_local_picture, read_picture
 from ..runner import Runner, card_from_record
 from ._backend import Backend, choose_backend
+from ._clips import last_frame_picture, stitch_records
 from ._desk import Desk
 from ._messages import Messages
 from ._shapes import FORM_FIELDS, check_slot, default_form, picture_info

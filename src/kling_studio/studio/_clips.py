@@ -1,8 +1,8 @@
-"""Media work on the history's results: a finished video's last frame as a picture, and clips
-stitched into a new result journalled like any other.
+"""The studio's clip actions on the history's results: a finished video's last frame as a
+picture (continue from a result), and clips stitched into a new result journalled like any other.
 
-Not imported by `media/__init__` (the history imports `media._posters`, and this module imports
-the history).
+The media work itself is in `media/` (which imports nothing above `pictures`); this module is the
+part that knows the history.
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from typing import Any, Final
 from ..errors import InputError, KlingStudioError
 from ..history._records import STITCHED_FROM, TaskRecord
 from ..history._store import History
+from ..media import ensure_poster, last_frame, stitch_videos
 from ..models import PreparedRequest, Task, VideoRequest
 from ..pictures import encode_pil
-from ._frames import last_frame
-from ._posters import ensure_poster
-from ._stitch import stitch_videos
 
 STITCH_MODEL: Final = "kling-studio/stitch"  # the `model` of a stitched result: never sent
 STITCH_PROMPT_CHARS: Final = 2000
