@@ -90,6 +90,7 @@ export interface TaskCard {
   remaining: number | null;
   error: ErrorInfo | null;
   has_video: boolean;
+  poster: string | null;
   settings: CardSettings;
 }
 
@@ -108,6 +109,7 @@ export interface HistoryRow {
   error_code: string | null;
   error_message: string | null;
   has_video: boolean;
+  poster: string | null;
 }
 
 export interface Variant {
@@ -117,6 +119,7 @@ export interface Variant {
   status: TaskStatus;
   progress: number;
   has_video: boolean;
+  poster: string | null;
   reused: boolean;
   rating: number | null;
   winner: boolean;
@@ -247,6 +250,15 @@ export interface RateMsg {
   note?: string;
 }
 
+export interface ContinueFromMsg {
+  local_id: string;
+  slot: Slot;
+}
+
+export interface StitchMsg {
+  local_ids: string[];
+}
+
 export interface ReplyError {
   message: string;
   field?: string | null;
@@ -287,6 +299,8 @@ export interface Requests {
   compare_run: CompareRunMsg;
   compare_open: CompareOpenMsg;
   rate: RateMsg;
+  continue_from: ContinueFromMsg;
+  stitch: StitchMsg;
 }
 
 /** The `data` of each request's `ok: true` reply. */
@@ -303,6 +317,8 @@ export interface Replies {
   compare_run: GroupId;
   compare_open: null;
   rate: null;
+  continue_from: PictureInfo;
+  stitch: LocalId;
 }
 
 export type RequestKind = keyof Requests;
@@ -350,4 +366,4 @@ export const TASK_STATUSES: readonly TaskStatus[] = ["submitting", "pending", "p
 export const RECORD_STATUSES: readonly RecordStatus[] = ["submitting", "pending", "processing", "completed", "failed", "cancelled", "unknown", "rejected"];
 export const TICKING_STATUSES: readonly TaskStatus[] = ["pending", "processing", "queued", "submitting", "unknown"];
 export const VIDEO_STATES: readonly VideoState[] = ["saved", "remote", "expired", "failed", "none"];
-export const REQUEST_KINDS: readonly RequestKind[] = ["snapshot", "set_picture", "clear_picture", "generate", "history", "video", "load_settings", "remix", "compare_plan", "compare_run", "compare_open", "rate"];
+export const REQUEST_KINDS: readonly RequestKind[] = ["snapshot", "set_picture", "clear_picture", "generate", "history", "video", "load_settings", "remix", "compare_plan", "compare_run", "compare_open", "rate", "continue_from", "stitch"];

@@ -62,15 +62,17 @@ class Picture:
         from PIL import Image, ImageOps
 
         with Image.open(io.BytesIO(self.data)) as im:
+            im.thumbnail((max_side, max_side))  # in place first: a JPEG is decoded scaled down
             return jpeg_thumbnail(ImageOps.exif_transpose(im) or im, max_side)
 
 
-def jpeg_thumbnail(image: PILImage, max_side: int) -> bytes:
-    """A small JPEG of a picture or a video frame (the studio's previews, the HTML report)."""
-    image = image.copy()  # thumbnail() works in place: leave the caller's image alone
-    image.thumbnail((max_side, max_side))
+def jpeg_thumbnail(image: PILImage, max_side: int, quality: int = 80) -> bytes:
+    """A small JPEG of `image` whose longer side is at most `max_side` (the one copy of this:
+    picture thumbs, video posters and the HTML report all use it)."""
+    small = image.copy()
+    small.thumbnail((max_side, max_side))
     buf = io.BytesIO()
-    _eight_bit(image).convert("RGB").save(buf, format="JPEG", quality=80)
+    _eight_bit(small).convert("RGB").save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
 
 
@@ -266,3 +268,9 @@ def describe_source(source: Any) -> str:
     if _is_pil_image(source):
         return f"<PIL image {source.size[0]}x{source.size[1]}>"
     return f"<{type(source).__name__}>"
+
+
+def encode_pil(image: Any, field: str) -> Picture:
+    """A PIL image as picture bytes (PNG keeps the pixels; JPEG when PNG would pass 10 MB),
+    not yet checked against section 6 (the caller decides how to show its problems)."""
+    return _encode_pil(image, field)

@@ -29,6 +29,7 @@ from .history._records import TaskRecord
 from .history._store import History
 from .history._videos import VideoCache
 from .history._view import view
+from .media._posters import poster_data_url
 from .models import PreparedRequest, Task, VideoRequest
 from .pictures import is_url
 from .statuses import shown
@@ -54,6 +55,7 @@ class Live:
     estimate: float | None = None
     error: dict[str, Any] | None = None
     has_video: bool = False
+    poster: str | None = None  # a data: URL of the video's small JPEG poster
     finished: float | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -71,6 +73,7 @@ class Live:
             "remaining": self.remaining(elapsed),
             "error": self.error,
             "has_video": self.has_video,
+            "poster": self.poster,
             "settings": self.settings,
         }
 
@@ -98,6 +101,7 @@ def live_from_record(record: TaskRecord) -> Live:
         estimate=record.estimated_time,
         error=dict(seen.error) if seen.error else None,
         has_video=record.has_video,
+        poster=poster_data_url(record.video_path) if record.has_video else None,
         finished=record.finished_at.timestamp() if record.finished_at else None,
     )
 
@@ -335,6 +339,7 @@ class Runner:
         else:
             self.history.set_video(live.local_id, path)
             live.has_video = True
+            live.poster = await asyncio.to_thread(poster_data_url, path)
             live.error = None
         self._emit(live)
 

@@ -16,7 +16,8 @@ from typing import Any, Final
 
 from ..history._records import TaskRecord
 from ..history._store import History
-from ..pictures import is_url, jpeg_thumbnail, load_local_picture
+from ..media._posters import POSTER_MAX_SIDE, ensure_poster, poster_jpeg
+from ..pictures import is_url, load_local_picture
 from ._plan import PARAM_NAMES
 from ._planfile import Entry, load_plan
 from ._run import Comparison
@@ -26,20 +27,21 @@ log = logging.getLogger("kling_studio")
 
 # --- the HTML report ------------------------------------------------------------------------
 
-THUMB_MAX_SIDE: Final = 320
+THUMB_MAX_SIDE: Final = POSTER_MAX_SIDE  # cells show the videos' posters as they are
 
 
 def video_thumbnail(path: str | os.PathLike[str], max_side: int = THUMB_MAX_SIDE) -> bytes | None:
     """The first frame of a video as a small JPEG (PyAV), or None if it can't be decoded."""
-    import av
+    return poster_jpeg(path, max_side)
 
+
+def _poster(record: TaskRecord) -> bytes | None:
+    """The video's saved poster (made now for a video saved before posters existed)."""
+    path = ensure_poster(record.video_path) if record.has_video else None
     try:
-        with av.open(os.fspath(path)) as container:
-            for frame in container.decode(video=0):
-                return jpeg_thumbnail(frame.to_image(), max_side)  # type: ignore[no-untyped-call]
-    except Exception as exc:  # a damaged file: the report says "no preview" instead
-        log.info("no thumbnail from %s: %s", path, exc)
-    return None
+        return path.read_bytes() if path is not None else None
+    except OSError:
+        return None
 
 
 def picture_thumbnail(source: Any, max_side: int = THUMB_MAX_SIDE) -> bytes | None:
@@ -129,9 +131,7 @@ def render_html(history: History, group_id: str, *, comparison: Comparison | Non
 def _html_cell(
     comparison: Comparison, entry: Entry, record: TaskRecord | None, differing: list[str]
 ) -> str:
-    jpeg = None
-    if record is not None and record.video_path is not None and record.has_video:
-        jpeg = video_thumbnail(record.video_path)
+    jpeg = _poster(record) if record is not None else None
     if jpeg is None:
         jpeg = picture_thumbnail(comparison.picture_for(entry.label))
     if jpeg is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import contract as c
+from ..media._posters import poster_path_for
 from ..statuses import ACTIVE as _ACTIVE
 from ..statuses import RECORD_STATUSES, Status
 from ..statuses import SERVER_STATUSES as _SERVER
@@ -26,6 +27,7 @@ STATUSES: Final = tuple(str(s) for s in RECORD_STATUSES)
 SERVER_STATUSES: Final = frozenset(str(s) for s in _SERVER)
 TERMINAL: Final = frozenset(str(s) for s in _TERMINAL)
 ACTIVE: Final = frozenset(str(s) for s in _ACTIVE)
+STITCHED_FROM: Final = "stitched_from"  # the `variant` key listing a stitched video's parts
 # Progress order among the live statuses: a late answer never moves a record backwards.
 _RANK: Final[dict[str, int]] = {
     Status.SUBMITTING: 0,
@@ -112,6 +114,21 @@ class TaskRecord:
     @property
     def has_video(self) -> bool:
         return self.video_path is not None and self.video_path.is_file()
+
+    @property
+    def poster_path(self) -> Path | None:
+        """The small JPEG poster beside the video (None until one exists; `media.ensure_poster`
+        makes a missing one)."""
+        if self.video_path is None:
+            return None
+        path = poster_path_for(self.video_path)
+        return path if path.is_file() else None
+
+    @property
+    def stitched_from(self) -> list[str] | None:
+        """The local ids of the clips a stitched video was joined from (None for a task)."""
+        parts = (self.variant or {}).get(STITCHED_FROM)
+        return [str(p) for p in parts] if isinstance(parts, list) else None
 
     @property
     def image(self) -> str:

@@ -22,6 +22,7 @@ import httpx
 from .. import contract as c
 from .._retry import Backoff, parse_retry_after
 from ..errors import DownloadError, VideoExpiredError
+from ..media._posters import ensure_poster
 
 SAFE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,100}")
 # Names Windows refuses for a file, whatever the extension.
@@ -283,6 +284,8 @@ class VideoCache:
             except ValueError as exc:
                 raise _Retry(str(exc)) from exc
             os.replace(part.path, target)
+            # The poster is made with the video, so the gallery never decodes one to show it.
+            await asyncio.to_thread(ensure_poster, target, remake=True)
             return target
         finally:
             part.close()

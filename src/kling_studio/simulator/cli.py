@@ -8,6 +8,7 @@ import threading
 
 from .context import DEFAULT_API_KEY
 from .faults import FaultConfig
+from .render import BITRATES
 from .server import HOST, Simulator
 from .state import RESULT_SHAPES
 
@@ -41,6 +42,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="seconds an uploaded picture's link lives (default: as result links)",
     )
+    parser.add_argument(
+        "--bitrate",
+        default="small",
+        choices=BITRATES,
+        help="small: tiny fast clips (default); realistic: the asked resolution at 24 fps and a "
+        "real clip's bit rate (10 s of 1080p is over 10 MB)",
+    )
     parser.add_argument("--data-dir", default=None, help="keep uploads and videos here")
 
 
@@ -59,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         balance=args.balance,
         upload_ttl=args.upload_ttl,
         data_dir=args.data_dir,
+        bitrate=args.bitrate,
     )
     done = threading.Event()
     if threading.current_thread() is threading.main_thread():

@@ -28,7 +28,7 @@ from .app import ABORT_KEY, build_app
 from .context import DEFAULT_API_KEY, SimContext
 from .faults import FaultConfig, FaultInjector, FaultsLike
 from .pipeline import Pipeline
-from .render import Renderer
+from .render import BITRATES, Renderer
 from .state import Store, check_result_shape
 
 HOST = "127.0.0.1"
@@ -116,10 +116,13 @@ class Simulator:
         upload_ttl: float | None = None,
         render_width: int = 320,
         fps: int = 12,
+        bitrate: str = "small",
         data_dir: str | Path | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
+        if bitrate not in BITRATES:
+            raise ValueError(f"bitrate must be one of {', '.join(BITRATES)}; got {bitrate!r}")
         check_result_shape(result_shape)
         keys = frozenset(api_keys) if api_keys is not None else frozenset({DEFAULT_API_KEY})
         if not keys:
@@ -143,7 +146,7 @@ class Simulator:
             upload_ttl=upload_ttl,
             result_shape=result_shape,
         )
-        renderer = Renderer(self.data_dir / "renders", width=render_width, fps=fps)
+        renderer = Renderer(self.data_dir / "renders", width=render_width, fps=fps, bitrate=bitrate)
         self._ctx = SimContext(
             store=store,
             faults=FaultInjector(fault_config, seed),

@@ -15,6 +15,7 @@ from .. import compare as cmp
 from ..client._async import AsyncClient
 from ..errors import InputError
 from ..history._records import TaskRecord
+from ..media._posters import poster_data_url
 from ..models import VideoRequest
 from ..pictures import PictureSource
 from ..runner import Runner
@@ -187,6 +188,9 @@ def comparison_value(comparison: cmp.Comparison) -> Comparison:
                 "status": seen.status,
                 "progress": record.progress if record else 0,
                 "has_video": seen.video == "saved",
+                "poster": poster_data_url(record.video_path)
+                if record and record.has_video
+                else None,
                 "reused": entry.reused,
                 "rating": record.rating if record else None,
                 "winner": bool(record and record.winner),

@@ -155,6 +155,13 @@ class Messages:
         self.studio._refresh_history()
         return {"local_id": local_id}
 
+    async def msg_continue_from(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        return await self.studio._continue_from(msg.get("local_id"), str(msg.get("slot")))
+
+    async def msg_stitch(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        record = await self.studio._stitch(msg.get("local_ids"))
+        return {"local_id": record.local_id}
+
     def _axes_grid(self, msg: dict[str, Any]) -> cmp.Grid:
         tail = self.studio._pictures["image_tail"]
         return grid_from_axes(

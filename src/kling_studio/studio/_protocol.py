@@ -104,6 +104,7 @@ class TaskCard(TypedDict):
     remaining: float | None
     error: ErrorInfo | None
     has_video: bool
+    poster: str | None  # a small data:image/jpeg URL once the video is saved
     settings: CardSettings
 
 
@@ -122,6 +123,7 @@ class HistoryRow(TypedDict):
     error_code: str | None
     error_message: str | None
     has_video: bool
+    poster: str | None
 
 
 class Variant(TypedDict):
@@ -131,6 +133,7 @@ class Variant(TypedDict):
     status: TaskStatus
     progress: int
     has_video: bool
+    poster: str | None
     reused: bool
     rating: int | None
     winner: bool
@@ -268,6 +271,15 @@ class RateMsg(TypedDict):
     note: NotRequired[str]
 
 
+class ContinueFromMsg(TypedDict):
+    local_id: str
+    slot: Slot  # "image_tail": use the last frame as the last frame
+
+
+class StitchMsg(TypedDict):
+    local_ids: list[str]  # in order; at least two finished videos
+
+
 # kind -> (the request's fields besides kind and req_id, the reply's data; None for null).
 # Every kind here has a `Messages.msg_<kind>` and the other way round (tests/studio).
 REQUESTS: Final[dict[str, tuple[type, type | None]]] = {
@@ -283,6 +295,8 @@ REQUESTS: Final[dict[str, tuple[type, type | None]]] = {
     "compare_run": (CompareRunMsg, GroupId),
     "compare_open": (CompareOpenMsg, None),
     "rate": (RateMsg, None),
+    "continue_from": (ContinueFromMsg, PictureInfo),
+    "stitch": (StitchMsg, LocalId),
 }
 
 # --- messages Python -> JS ----------------------------------------------------------------

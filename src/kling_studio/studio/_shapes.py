@@ -7,6 +7,7 @@ import base64
 from ..errors import InputError
 from ..history._records import TaskRecord
 from ..history._view import view
+from ..media._posters import poster_data_url
 from ..models import VideoRequest
 from ..pictures import Picture
 from ._protocol import Form, HistoryRow, PictureInfo, default_form
@@ -98,4 +99,6 @@ def history_row(record: TaskRecord) -> HistoryRow:
         "error_code": seen.error_code,
         "error_message": seen.error_message,
         "has_video": seen.video == "saved",
+        # Made when the video was saved; rows older than posters get theirs here, once.
+        "poster": poster_data_url(record.video_path) if record.has_video else None,
     }

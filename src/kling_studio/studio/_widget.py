@@ -28,8 +28,9 @@ from ..history._records import TaskRecord
 from ..history._store import History
 from ..models import VideoRequest
 from ..pictures import Picture, is_url, load_local_picture, read_picture
-from ..runner import Runner
+from ..runner import Runner, card_from_record
 from ._backend import Backend, choose_backend
+from ._clips import last_frame_picture, stitch_records
 from ._desk import Desk
 from ._messages import Messages
 from ._protocol import ComparePlan, PictureInfo
@@ -195,6 +196,32 @@ class Studio(anywidget.AnyWidget):
         local_id = self._run(self._submit(self.runner.request_from(local_id, **changes)))
         self._refresh_history()
         return local_id
+
+    def continue_from(self, local_id: str, slot: str = "image") -> PictureInfo:
+        """Put the last frame of a finished video into a picture slot ("image"; "image_tail"
+        to use it as the last frame), checked like any picture; returns its picture info."""
+        check_slot(slot)
+        data, name = last_frame_picture(self.history, local_id, slot)
+        return self._keep_local_picture(slot, data, name)
+
+    async def _continue_from(self, local_id: object, slot: str) -> PictureInfo:
+        check_slot(slot)
+        data, name = await asyncio.to_thread(last_frame_picture, self.history, local_id, slot)
+        return self._keep_local_picture(slot, data, name)
+
+    def stitch(self, local_ids: Sequence[str], path: str | Path | None = None) -> TaskRecord:
+        """Join finished videos, in order, into one MP4: a new result of the history (its parts
+        in `.stitched_from`), played like any other; with `path`, a copy is saved there."""
+        return self._shown(
+            self._run(asyncio.to_thread(stitch_records, self.history, local_ids, path))
+        )
+
+    async def _stitch(self, local_ids: object) -> TaskRecord:
+        return self._shown(await asyncio.to_thread(stitch_records, self.history, local_ids))
+
+    def _shown(self, record: TaskRecord) -> TaskRecord:
+        self._on_card(card_from_record(record))
+        return record
 
     def resume(self) -> list[str]:
         """Follow unfinished tasks of the history to their end (done at start by default)."""
