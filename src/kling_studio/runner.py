@@ -4,11 +4,21 @@ For each task the runner journals, submits, waits, and downloads the video, and 
 listens (the widget, a progress bar, a callback) with a small `card` after every change. The
 history is written before the create is sent, so a killed process loses nothing: `resume()`
 picks unfinished tasks up by id.
+
+Once a create has been sent the task may be paid for, so from then on:
+- only an answer that proves no task exists (an HTTP refusal, or a connection that was never
+  made) records it `rejected`; anything else is `unknown` or `created`, keeping any id;
+- a history write that fails (another program holds the lock, the disk is full, the file was
+  deleted) changes nothing about the task: the write is held and retried until it lands, the task
+  is followed on in memory, and its card says the history is behind;
+- a lookup that fails while following (a 404 just after the create, an outage) never makes it
+  `failed`: the runner keeps asking until its deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -16,17 +26,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from .client._async import AsyncClient
 from .errors import (
     APIError,
+    AuthenticationError,
+    ConfigurationError,
     CreateOutcomeUnknown,
+    HistoryError,
     InputError,
     KlingStudioError,
+    TransportError,
     VideoExpiredError,
     WaitTimeout,
 )
 from .history._records import TaskRecord
-from .history._store import History
+from .history._store import History, HistoryBusy
 from .history._videos import VideoCache
 from .models import PreparedRequest, Task, VideoRequest
 from .pictures import is_url
@@ -35,6 +51,10 @@ log = logging.getLogger("kling_studio")
 
 Listener = Callable[[dict[str, Any]], None]
 CARD_PROMPT_CHARS = 200
+JOURNAL_RETRY_MAX = 5.0  # seconds between tries of a held history write, at most
+LOOKUP_RETRY_FIRST = 0.25  # seconds before asking again after a failed lookup, doubled
+LOOKUP_RETRY_MAX = 30.0
+PARTIAL_MAX_AGE = 3600.0  # seconds untouched before a download's temporary file is a leftover
 
 
 @dataclass
@@ -54,6 +74,11 @@ class Live:
     has_video: bool = False
     finished: float | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    sent: bool = False  # the create left: from now on the task may exist and be paid for
+    # History writes that failed, oldest first, held until they land (see Runner._journal).
+    unsaved: list[tuple[str, Callable[[], object]]] = field(default_factory=list)
+    journal_error: dict[str, Any] | None = None
+    flusher: asyncio.Task[None] | None = None
 
     def card(self) -> dict[str, Any]:
         """The widget's TaskCard (docs/widget-protocol.md): small, whatever the history size."""
@@ -67,7 +92,7 @@ class Live:
             "created": self.submitted,
             "elapsed": round(elapsed, 2),
             "remaining": self.remaining(elapsed),
-            "error": self.error,
+            "error": self.error or self.journal_error,
             "has_video": self.has_video,
             "settings": self.settings,
         }
@@ -194,6 +219,12 @@ class Runner:
         live = self._live.get(local_id)
         if live is not None:
             await live.done.wait()
+            if live.unsaved:  # the history could never take this task's last writes
+                message = (live.journal_error or {}).get("message", "")
+                raise HistoryError(
+                    f"task {live.task_id or local_id} ended {live.status}, but the history could "
+                    f"not save it: {message}"
+                )
         record = self.history.get(local_id)
         if record is None:  # failed before it was journalled (e.g. a picture was refused)
             raise KlingStudioError(_error_text(live) if live else f"no task {local_id}")
@@ -223,6 +254,14 @@ class Runner:
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for live in self._live.values():
+            if live.unsaved:
+                log.error(
+                    "closing with task %s (FoxAPI id %s, %s) not saved in the history",
+                    live.local_id,
+                    live.task_id,
+                    live.status,
+                )
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -252,76 +291,157 @@ class Runner:
                 except KlingStudioError as exc:
                     self._fail_local(live, type(exc).__name__, str(exc))
                     return
-                self.history.journal_submit(
-                    prepared, local_id=live.local_id, group_id=group_id, variant=variant
-                )
+                try:
+                    self.history.journal_submit(
+                        prepared, local_id=live.local_id, group_id=group_id, variant=variant
+                    )
+                except HistoryError as exc:  # not journalled, so not sent: nothing is paid
+                    self._fail_local(live, "history_unavailable", f"{exc} The task was not sent.")
+                    return
                 task = await self._create(live, prepared)
                 if task is not None:
                     await self._follow(live, task)
         except Exception as exc:  # never lose a task silently
             log.exception("task %s stopped unexpectedly", live.local_id)
-            self._fail_local(live, type(exc).__name__, str(exc))
+            if live.sent:
+                self._lost_track(live, exc)
+            else:
+                self._fail_local(live, type(exc).__name__, str(exc))
         finally:
+            await self._settle(live)
             live.done.set()
 
-    async def _create(self, live: Live, prepared: PreparedRequest) -> Task | None:
+    async def _create(self, live: Live, prepared: PreparedRequest) -> Task | str | None:
+        """Send the create; the task (or, when only its id could be read, the id) to follow."""
+        live.sent = True
         try:
             task = await self.client.create(prepared)
         except CreateOutcomeUnknown as exc:
-            self.history.mark_unknown(live.local_id, exc.reason)
-            live.status = "unknown"
-            live.error = {"code": "create_outcome_unknown", "message": str(exc)}
-            live.finished = time.time()
-            self._emit(live)
-            return None
-        except APIError as exc:
-            self.history.mark_rejected(live.local_id, exc)
+            return self._create_unknown(live, exc.reason, exc)
+        except Exception as exc:
+            if not _proves_no_task(exc):  # e.g. a 200 whose body could not be read as a task
+                return self._create_unknown(live, f"{type(exc).__name__}: {exc}", exc)
+            self._journal(
+                live, "rejected", functools.partial(self.history.mark_rejected, live.local_id, exc)
+            )
             live.status = "failed"
-            live.error = {
-                "code": exc.code or exc.error_type or str(exc.status_code),
-                "message": exc.message,
-            }
+            live.error = {"code": _error_code(exc), "message": getattr(exc, "message", str(exc))}
             live.finished = time.time()
             self._emit(live)
             return None
-        self.history.mark_created(live.local_id, task)
+        self._journal(
+            live, "created", functools.partial(self.history.mark_created, live.local_id, task)
+        )
         self._apply(live, task)
         return task
 
-    async def _follow(self, live: Live, task: Task) -> None:
+    def _create_unknown(self, live: Live, reason: str, exc: BaseException) -> str | None:
+        """The create may have made a (paid) task: `unknown`, keeping any id its answer had;
+        with an id, the task is followed."""
+        task_id = _task_id_in(exc)
+        self._journal(
+            live,
+            "unknown",
+            functools.partial(self.history.mark_unknown, live.local_id, reason, task_id=task_id),
+        )
+        live.task_id = task_id
+        live.status = "unknown"
+        live.error = {"code": "create_outcome_unknown", "message": str(exc)}
+        if task_id is None:
+            live.finished = time.time()
+        self._emit(live)
+        return task_id
+
+    async def _follow(self, live: Live, task: Task | str) -> None:
+        """Wait for the task's end, journalling every change, then save its video.
+
+        A failed lookup is not the task's end: it is paid for and goes on at FoxAPI, so the
+        runner asks again (backing off) until its deadline, and never calls it failed."""
+
         def progress(fresh: Task) -> None:
             # Called only when status or progress moved: journal it, then tell listeners.
-            self.history.update(live.local_id, fresh)
+            self._journal(
+                live, "update", functools.partial(self.history.update, live.local_id, fresh)
+            )
+            self._clear_lookup_error(live)
             self._apply(live, fresh)
 
-        try:
-            task = await self.client.wait(task, timeout=self.wait_timeout, on_progress=progress)
-        except WaitTimeout as exc:
-            live.error = {"code": "wait_timeout", "message": str(exc)}
-            self._emit(live)
-            return
-        self.history.update(live.local_id, task)
-        self._apply(live, task)
-        if task.succeeded and task.video_url and self.download_videos:
-            await self._download(live, task.video_url, task.id)
+        deadline = None if self.wait_timeout is None else time.monotonic() + self.wait_timeout
+        failures = 0
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                final = await self.client.wait(task, timeout=left, on_progress=progress)
+                break
+            except WaitTimeout as exc:
+                live.error = {"code": "wait_timeout", "message": str(exc)}
+                self._emit(live)
+                return
+            except (ConfigurationError, InputError, AuthenticationError) as exc:
+                # Asking again cannot help (no key, a refused key): stop asking, but the task
+                # stays what it was; `resume` takes it up again.
+                live.error = {
+                    "code": "not_followed",
+                    "message": f"{exc} — the task was not followed further; "
+                    "`kling-studio resume` picks it up",
+                }
+                self._emit(live)
+                return
+            except (APIError, TransportError) as exc:
+                failures += 1
+                pause = min(LOOKUP_RETRY_MAX, LOOKUP_RETRY_FIRST * 2 ** (failures - 1))
+                if deadline is not None and time.monotonic() + pause >= deadline:
+                    live.error = {
+                        "code": "wait_timeout",
+                        "message": f"the task could not be looked up before the deadline ({exc}); "
+                        "it goes on at FoxAPI and `kling-studio resume` picks it up",
+                    }
+                    self._emit(live)
+                    return
+                live.error = {
+                    "code": "lookup_failed",
+                    "message": f"the task could not be looked up ({exc}); asking again",
+                }
+                self._emit(live)
+                await asyncio.sleep(pause)
+        self._clear_lookup_error(live)
+        self._journal(live, "update", functools.partial(self.history.update, live.local_id, final))
+        self._apply(live, final)
+        if final.succeeded and final.video_url and self.download_videos:
+            await self._download(live, final.video_url, final.id)
         live.finished = live.finished or time.time()
         self._emit(live)
 
+    @staticmethod
+    def _clear_lookup_error(live: Live) -> None:
+        if live.error is not None and live.error.get("code") == "lookup_failed":
+            live.error = None
+
     async def _download(self, live: Live, url: str, task_id: str) -> None:
+        local_id = live.local_id
         try:
             path = await self.cache.download(url, task_id)
         except VideoExpiredError as exc:
-            self.history.set_download_error(live.local_id, str(exc), expired=True)
+            write = functools.partial(
+                self.history.set_download_error, local_id, str(exc), expired=True
+            )
+            self._journal(live, "download", write)
             live.error = {"code": "video_expired", "message": str(exc)}
         except Exception as exc:
             message = f"the video could not be saved ({type(exc).__name__}: {exc})"
             if is_url(url):  # a broken link is retried by resume(); a bogus scheme never works
                 message += "; kling-studio tries again on the next resume"
-            self.history.set_download_error(live.local_id, message)
+            self._journal(
+                live,
+                "download",
+                functools.partial(self.history.set_download_error, local_id, message),
+            )
             live.error = {"code": "download_failed", "message": message}
             log.warning("download of %s failed: %s", task_id, exc)
         else:
-            self.history.set_video(live.local_id, path)
+            self._journal(
+                live, "download", functools.partial(self.history.set_video, local_id, path)
+            )
             live.has_video = True
             live.error = None
         self._emit(live)
@@ -339,13 +459,102 @@ class Runner:
         self._emit(live)
 
     def _fail_local(self, live: Live, code: str, message: str) -> None:
+        """The task ended before its create was sent: nothing exists at FoxAPI."""
         live.status = "failed"
         live.error = {"code": code, "message": message}
         live.finished = time.time()
-        record = self.history.get(live.local_id)
+        try:
+            record = self.history.get(live.local_id)
+        except HistoryError:
+            record = None
         if record is not None and not record.done:
-            self.history.mark_rejected(live.local_id, KlingStudioError(message))
+            reject = functools.partial(
+                self.history.mark_rejected, live.local_id, KlingStudioError(message)
+            )
+            self._journal(live, "rejected", reject)
         self._emit(live)
+
+    def _lost_track(self, live: Live, exc: BaseException) -> None:
+        """An unexpected error after the create was sent: the task may exist and be paid for,
+        so it is never called failed; without an id it is `unknown`."""
+        if live.task_id is None:
+            reason = f"kling-studio stopped after sending the create ({type(exc).__name__}: {exc})"
+            self._journal(
+                live, "unknown", functools.partial(self.history.mark_unknown, live.local_id, reason)
+            )
+            live.status = "unknown"
+        live.error = {
+            "code": "not_followed",
+            "message": f"kling-studio stopped following this task ({type(exc).__name__}: {exc}); "
+            "it may exist and be paid for: `kling-studio resume` picks it up",
+        }
+        self._emit(live)
+
+    # --- the journal: a paid task's writes are never lost -------------------------------------
+
+    def _journal(self, live: Live, kind: str, write: Callable[[], object]) -> None:
+        """Make a history write now; when the history cannot take it, hold it (in order) and
+        retry it until it lands, while the task goes on."""
+        if not live.unsaved:
+            try:
+                write()
+                return
+            except HistoryError as exc:
+                self._held(live, exc, final=False)
+        if kind == "update" and live.unsaved and live.unsaved[-1][0] == "update":
+            live.unsaved[-1] = (kind, write)  # a newer view of the task replaces an older one
+        else:
+            live.unsaved.append((kind, write))
+        if live.flusher is None or live.flusher.done():
+            live.flusher = asyncio.get_running_loop().create_task(self._flush(live))
+            self._tasks.add(live.flusher)
+            live.flusher.add_done_callback(self._tasks.discard)
+
+    async def _flush(self, live: Live) -> None:
+        delay = 0.05
+        while live.unsaved:
+            await asyncio.sleep(delay)
+            write = live.unsaved[0][1]
+            try:
+                # A busy lock makes SQLite wait (busy_timeout): not on the loop.
+                await asyncio.to_thread(write)
+            except HistoryBusy as exc:
+                self._held(live, exc, final=False)
+                delay = min(JOURNAL_RETRY_MAX, delay * 2)
+                continue
+            except Exception as exc:  # the file is gone or replaced: it can never land
+                self._held(live, exc, final=True)
+                log.error(
+                    "the history could not save task %s (FoxAPI id %s, %s): %s",
+                    live.local_id,
+                    live.task_id,
+                    live.status,
+                    exc,
+                )
+                return
+            live.unsaved.pop(0)
+        if live.journal_error is not None:
+            live.journal_error = None
+            self._emit(live)
+
+    def _held(self, live: Live, exc: BaseException, *, final: bool) -> None:
+        if final:
+            tail = (
+                "This task is followed in memory only: note its FoxAPI id "
+                f"{live.task_id or '(not known yet)'} to find it again."
+            )
+        else:
+            tail = "kling-studio keeps following the task and saves it as soon as it can."
+        error = {"code": "history_unsaved", "message": f"{exc} {tail}"}
+        if error != live.journal_error:
+            live.journal_error = error
+            self._emit(live)
+
+    async def _settle(self, live: Live) -> None:
+        """Wait until the task's held history writes have landed (or can never land)."""
+        flusher = live.flusher
+        if flusher is not None and not flusher.done():
+            await asyncio.wait({flusher})
 
     # --- resume -----------------------------------------------------------------------------
 
@@ -353,8 +562,14 @@ class Runner:
         """Follow every unfinished task of the history to its end; fetch missing videos.
 
         A record still `submitting` was journalled but its create's answer never came back (the
-        process died): it becomes `unknown`, since the task may exist.
+        process died): it becomes `unknown`, since the task may exist. An `unknown` record whose
+        answer had an id is followed by that id.
+
+        Temporary files of downloads that a killed process left are removed first; only those
+        untouched for an hour, since a live download (another kernel's) writes at least every
+        read timeout (60 s).
         """
+        self.cache.clean_partials(older_than=PARTIAL_MAX_AGE)
         resumed: list[str] = []
         for record in self.history.unfinished():
             if record.local_id in self._live:
@@ -380,27 +595,26 @@ class Runner:
 
     def _live_from(self, record: TaskRecord) -> Live:
         live = live_from_record(record)
+        live.sent = True  # a record past `submitting`: its create left long ago
         self._live[record.local_id] = live
         return live
 
     async def _drive_resumed(self, live: Live, task_id: str) -> None:
         try:
             async with self._slots:
-                task = await self.client.get(task_id)
-                self.history.update(live.local_id, task)
-                self._apply(live, task)
-                await self._follow(live, task)
+                await self._follow(live, task_id)
         except Exception as exc:
             log.exception("resuming %s failed", task_id)
-            live.error = {"code": type(exc).__name__, "message": str(exc)}
-            self._emit(live)
+            self._lost_track(live, exc)
         finally:
+            await self._settle(live)
             live.done.set()
 
     async def _download_only(self, live: Live, url: str, task_id: str) -> None:
         try:
             await self._download(live, url, task_id)
         finally:
+            await self._settle(live)
             live.done.set()
 
     # --- remix ------------------------------------------------------------------------------
@@ -458,6 +672,40 @@ def _record_error(record: TaskRecord) -> dict[str, Any] | None:
             "message": record.download_error,
         }
     return None
+
+
+def _proves_no_task(exc: BaseException) -> bool:
+    """Whether a create's failure proves that no task exists (so `rejected` is the truth)."""
+    if isinstance(exc, APIError | ConfigurationError | InputError):
+        return True  # FoxAPI refused it, or it was never sent
+    if isinstance(exc, TransportError):
+        # Only a connection that was never made proves it (the client retried and gave up);
+        # a TransportError about an answer means the create arrived.
+        return _caused_by(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    return False
+
+
+def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kinds):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _task_id_in(exc: BaseException) -> str | None:
+    """An id the create's answer carried, however the client reported that answer."""
+    task_id = getattr(exc, "task_id", None)
+    return task_id if isinstance(task_id, str) and task_id.strip() else None
+
+
+def _error_code(exc: BaseException) -> str:
+    code = getattr(exc, "code", None) or getattr(exc, "error_type", None)
+    status = getattr(exc, "status_code", None)
+    return str(code or status or type(exc).__name__)
 
 
 def _error_text(live: Live) -> str:
