@@ -86,3 +86,21 @@ async def test_a_refusal_that_arrives_while_the_history_is_locked_is_kept_once_i
     assert record.status == "rejected" and record.task_id is None
     assert record.error_code == "insufficient_quota"
     assert sim.stats()["requests"]["create"] == 1
+
+
+async def test_a_create_that_never_reached_the_server_is_rejected(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """Connection refused proves no task exists: `rejected`, not an `unknown` to look for."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens there
+    history = History(tmp_path / "h.sqlite3")
+    async with AsyncClient(sim.api_key, sim.base_url) as client:
+        prepared = await client.prepare(prompt="never left", image=make_picture())
+    async with AsyncClient(sim.api_key, closed, max_retries=0) as client:
+        record = await Runner(client, history).run(prepared)
+    assert record.status == "rejected" and record.task_id is None
+    assert "cannot connect" in (record.error_message or "")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kling_studio import AsyncClient
 from kling_studio.client._polling import PollPolicy
 from kling_studio.history._store import History
@@ -57,3 +59,31 @@ async def test_a_resumed_task_survives_lookups_that_fail(sim: Simulator, tmp_pat
     record = history.get(local_id)
     assert record is not None and record.status == "completed" and record.has_video
     assert not [c for c in cards if c["status"] == "failed"]
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        pytest.param(lambda a: {**a, "created": 10**20}, id="a field out of range"),
+        pytest.param(lambda a: {**a, "id": {"value": a["id"]}}, id="an id of another shape"),
+    ],
+)
+async def test_a_create_answer_the_client_cannot_read_is_never_rejected(
+    sim: Simulator, tmp_path: Path, rewrite: Any
+) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    with flicker_proxy(sim.base_url, flickers=0, rewrite_create=rewrite) as proxy:
+        async with AsyncClient(sim.api_key, proxy.base_url, poll_policy=FAST) as client:
+            runner = Runner(client, history)
+            record = await runner.run(
+                await client.prepare(prompt="odd answer", image=make_picture())
+            )
+    (answer,) = proxy.created
+    # The task exists and is paid for: `unknown` (look for it), or followed by the id the client
+    # could read; never `rejected`, never another id.
+    assert record.status in ("unknown", "completed"), record
+    assert record.task_id in (None, answer["id"])
+    if record.status == "completed":
+        assert record.has_video
+    else:
+        assert record.unknown_reason
