@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from .._files import atomic_path
 from ..errors import InputError, KlingStudioError, Problem
 from ..history._records import TaskRecord, write_frame
 from ..history._store import History
@@ -431,15 +432,9 @@ def check_group_id(group_id: str) -> str:
 
 def save_plan(history: History, plan: Plan) -> None:
     """Write through a temporary file, so a crash never leaves half a plan."""
-    folder = plans_dir(history)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{check_group_id(plan.group_id)}.json"
-    part = folder / f".{plan.group_id}.{uuid.uuid4().hex}.part"
-    try:
+    target = plans_dir(history) / f"{check_group_id(plan.group_id)}.json"
+    with atomic_path(target) as part:
         part.write_text(json.dumps(plan.to_json(), ensure_ascii=False, indent=1), "utf-8")
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def load_plan(history: History, group_id: str) -> Plan:
@@ -1105,11 +1100,6 @@ def export_html(
     """Write the report (see render_html) through a temporary file; returns its path."""
     target = Path(path).expanduser()
     text = render_html(history, group_id, comparison=comparison)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-    try:
+    with atomic_path(target) as part:
         part.write_text(text, "utf-8")
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
     return target
