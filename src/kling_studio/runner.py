@@ -241,6 +241,17 @@ class Runner:
                     cards.append(card_from_record(record))
         return cards[: max(limit, len([x for x in live if not x.done.is_set()]))]
 
+    def unsaved(self, local_id: str) -> bool:
+        """Whether the history still lacks some of what this session knows of the task."""
+        live = self._live.get(local_id)
+        return bool(live is not None and live.unsaved)
+
+    def problem(self, local_id: str) -> str | None:
+        """What went wrong with a task this session drove, as its card says it (or None)."""
+        live = self._live.get(local_id)
+        error = (live.error or live.journal_error) if live is not None else None
+        return str(error.get("message") or error.get("code")) if error else None
+
     @property
     def in_flight(self) -> int:
         return sum(1 for x in self._live.values() if not x.done.is_set())
