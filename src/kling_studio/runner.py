@@ -78,6 +78,7 @@ class Live:
     # History writes that failed, oldest first, held until they land (see Runner._journal).
     unsaved: list[tuple[str, Callable[[], object]]] = field(default_factory=list)
     journal_error: dict[str, Any] | None = None
+    journal_gone: bool = False  # the history can never take them (its file was deleted)
     flusher: asyncio.Task[None] | None = None
 
     def card(self) -> dict[str, Any]:
@@ -511,11 +512,13 @@ class Runner:
                 write()
                 return
             except HistoryError as exc:
-                self._held(live, exc, final=False)
+                self._held(live, exc, final=not isinstance(exc, HistoryBusy))
         if kind == "update" and live.unsaved and live.unsaved[-1][0] == "update":
             live.unsaved[-1] = (kind, write)  # a newer view of the task replaces an older one
         else:
             live.unsaved.append((kind, write))
+        if live.journal_gone:
+            return  # said once; the task goes on in memory
         if live.flusher is None or live.flusher.done():
             live.flusher = asyncio.get_running_loop().create_task(self._flush(live))
             self._tasks.add(live.flusher)
@@ -534,6 +537,7 @@ class Runner:
                 delay = min(JOURNAL_RETRY_MAX, delay * 2)
                 continue
             except Exception as exc:  # the file is gone or replaced: it can never land
+                live.journal_gone = True
                 self._held(live, exc, final=True)
                 log.error(
                     "the history could not save task %s (FoxAPI id %s, %s): %s",

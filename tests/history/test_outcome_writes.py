@@ -12,6 +12,7 @@ import pytest
 
 from kling_studio import AsyncClient
 from kling_studio.client._polling import PollPolicy
+from kling_studio.errors import HistoryError
 from kling_studio.history._store import History
 from kling_studio.runner import Runner
 from kling_studio.simulator import Simulator
@@ -104,3 +105,27 @@ async def test_a_create_that_never_reached_the_server_is_rejected(
         record = await Runner(client, history).run(prepared)
     assert record.status == "rejected" and record.task_id is None
     assert "cannot connect" in (record.error_message or "")
+
+
+async def test_a_history_deleted_mid_task_is_said_and_the_task_still_followed(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    history = History(tmp_path / "h.sqlite3")
+    cards: list[dict[str, Any]] = []
+    async with AsyncClient(sim.api_key, sim.base_url, poll_policy=FAST) as client:
+        runner = Runner(client, history)
+        runner.subscribe(cards.append)
+        local_id = runner.start(await client.prepare(prompt="orphaned file", image=make_picture()))
+        await until(lambda: any(c["task_id"] for c in cards))
+        history.path.unlink()  # e.g. a clean-up script, while the studio has it open
+        with pytest.raises(HistoryError, match="could not save it"):
+            await runner.finished(local_id)
+    last = cards[-1]
+    # Followed to the end in memory, and the user is told the history did not get it.
+    assert last["status"] == "completed" and last["has_video"], last
+    assert last["error"]["code"] == "history_unsaved"
+    assert (
+        "deleted or replaced" in last["error"]["message"]
+        and last["task_id"] in last["error"]["message"]
+    )
+    assert runner.unsaved(local_id)
