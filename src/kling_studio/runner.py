@@ -152,6 +152,9 @@ class Runner:
         self._live: dict[str, Live] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[Listener] = []
+        # Set while a held write waits for the lock: other tasks' writes are then held at once
+        # rather than each blocking the loop for the history's busy timeout.
+        self._history_busy = False
 
     # --- listeners --------------------------------------------------------------------------
 
@@ -507,12 +510,16 @@ class Runner:
     def _journal(self, live: Live, kind: str, write: Callable[[], object]) -> None:
         """Make a history write now; when the history cannot take it, hold it (in order) and
         retry it until it lands, while the task goes on."""
-        if not live.unsaved:
+        if not live.unsaved and not self._history_busy:
             try:
                 write()
                 return
             except HistoryError as exc:
-                self._held(live, exc, final=not isinstance(exc, HistoryBusy))
+                self._history_busy = isinstance(exc, HistoryBusy)
+                self._held(live, exc, final=not self._history_busy)
+        elif not live.unsaved:
+            message = "the history is busy (another program holds its write lock)"
+            self._held(live, HistoryBusy(message), final=False)
         if kind == "update" and live.unsaved and live.unsaved[-1][0] == "update":
             live.unsaved[-1] = (kind, write)  # a newer view of the task replaces an older one
         else:
@@ -533,6 +540,7 @@ class Runner:
                 # A busy lock makes SQLite wait (busy_timeout): not on the loop.
                 await asyncio.to_thread(write)
             except HistoryBusy as exc:
+                self._history_busy = True
                 self._held(live, exc, final=False)
                 delay = min(JOURNAL_RETRY_MAX, delay * 2)
                 continue
@@ -548,6 +556,7 @@ class Runner:
                 )
                 return
             live.unsaved.pop(0)
+            self._history_busy = False
         if live.journal_error is not None:
             live.journal_error = None
             self._emit(live)
