@@ -23,11 +23,11 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
+from ._cards import Live, card_from_record, card_status, error_text, live_from_record, settings_of
+from ._journal import Journal
+from ._outcomes import error_code, proves_no_task, task_id_in
 from .client._async import AsyncClient
 from .errors import (
     APIError,
@@ -42,7 +42,7 @@ from .errors import (
     WaitTimeout,
 )
 from .history._records import TaskRecord
-from .history._store import History, HistoryBusy
+from .history._store import History
 from .history._videos import VideoCache
 from .models import PreparedRequest, Task, VideoRequest
 from .pictures import is_url
@@ -50,84 +50,9 @@ from .pictures import is_url
 log = logging.getLogger("kling_studio")
 
 Listener = Callable[[dict[str, Any]], None]
-CARD_PROMPT_CHARS = 200
-JOURNAL_RETRY_MAX = 5.0  # seconds between tries of a held history write, at most
 LOOKUP_RETRY_FIRST = 0.25  # seconds before asking again after a failed lookup, doubled
 LOOKUP_RETRY_MAX = 30.0
 PARTIAL_MAX_AGE = 3600.0  # seconds untouched before a download's temporary file is a leftover
-
-
-@dataclass
-class Live:
-    """What the runner knows of one task it is driving, for cards between history writes."""
-
-    local_id: str
-    prompt: str
-    settings: dict[str, Any]
-    status: str = "submitting"
-    task_id: str | None = None
-    progress: int = 0
-    submitted: float = field(default_factory=time.time)
-    started_mono: float = field(default_factory=time.monotonic)
-    estimate: float | None = None
-    error: dict[str, Any] | None = None
-    has_video: bool = False
-    finished: float | None = None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    sent: bool = False  # the create left: from now on the task may exist and be paid for
-    # History writes that failed, oldest first, held until they land (see Runner._journal).
-    unsaved: list[tuple[str, Callable[[], object]]] = field(default_factory=list)
-    journal_error: dict[str, Any] | None = None
-    journal_gone: bool = False  # the history can never take them (its file was deleted)
-    flusher: asyncio.Task[None] | None = None
-
-    def card(self) -> dict[str, Any]:
-        """The widget's TaskCard (docs/widget-protocol.md): small, whatever the history size."""
-        elapsed = (self.finished or time.time()) - self.submitted
-        return {
-            "local_id": self.local_id,
-            "task_id": self.task_id,
-            "status": self.status,
-            "progress": self.progress,
-            "prompt": self.prompt[:CARD_PROMPT_CHARS],
-            "created": self.submitted,
-            "elapsed": round(elapsed, 2),
-            "remaining": self.remaining(elapsed),
-            "error": self.error or self.journal_error,
-            "has_video": self.has_video,
-            "settings": self.settings,
-        }
-
-    def remaining(self, elapsed: float) -> float | None:
-        if self.status not in ("pending", "processing"):
-            return None
-        if 0 < self.progress < 100:
-            return round(elapsed * (100 - self.progress) / self.progress, 1)
-        if self.estimate is not None:
-            return round(max(0.0, self.estimate - elapsed), 1)
-        return None
-
-
-def live_from_record(record: TaskRecord) -> Live:
-    """What the history knows of a task, as the runner's in-memory view of it."""
-    return Live(
-        local_id=record.local_id,
-        prompt=record.prompt,
-        settings=_settings(record.resolution, record.duration, record.generate_audio),
-        status=_card_status(record.status),
-        task_id=record.task_id,
-        progress=record.progress,
-        submitted=record.submitted_at.timestamp(),
-        estimate=record.estimated_time,
-        error=_record_error(record),
-        has_video=record.has_video,
-        finished=record.finished_at.timestamp() if record.finished_at else None,
-    )
-
-
-def card_from_record(record: TaskRecord) -> dict[str, Any]:
-    """A card for a task the runner is not driving (from an earlier session)."""
-    return live_from_record(record).card()
 
 
 class Runner:
@@ -152,9 +77,7 @@ class Runner:
         self._live: dict[str, Live] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[Listener] = []
-        # Set while a held write waits for the lock: other tasks' writes are then held at once
-        # rather than each blocking the loop for the history's busy timeout.
-        self._history_busy = False
+        self._journal = Journal(self._emit, self._tasks)
 
     # --- listeners --------------------------------------------------------------------------
 
@@ -197,7 +120,7 @@ class Runner:
         live = Live(
             local_id=local_id,
             prompt=request.prompt,
-            settings=_settings(
+            settings=settings_of(
                 request.effective_resolution,
                 request.effective_duration,
                 bool(request.generate_audio),
@@ -223,15 +146,15 @@ class Runner:
         live = self._live.get(local_id)
         if live is not None:
             await live.done.wait()
-            if live.unsaved:  # the history could never take this task's last writes
-                message = (live.journal_error or {}).get("message", "")
+            if live.held.pending:  # the history could never take this task's last writes
+                message = (live.held.error or {}).get("message", "")
                 raise HistoryError(
                     f"task {live.task_id or local_id} ended {live.status}, but the history could "
                     f"not save it: {message}"
                 )
         record = self.history.get(local_id)
         if record is None:  # failed before it was journalled (e.g. a picture was refused)
-            raise KlingStudioError(_error_text(live) if live else f"no task {local_id}")
+            raise KlingStudioError(error_text(live) if live else f"no task {local_id}")
         return record
 
     def cards(self, limit: int = 20) -> list[dict[str, Any]]:
@@ -248,12 +171,12 @@ class Runner:
     def unsaved(self, local_id: str) -> bool:
         """Whether the history still lacks some of what this session knows of the task."""
         live = self._live.get(local_id)
-        return bool(live is not None and live.unsaved)
+        return bool(live is not None and live.held.pending)
 
     def problem(self, local_id: str) -> str | None:
         """What went wrong with a task this session drove, as its card says it (or None)."""
         live = self._live.get(local_id)
-        error = (live.error or live.journal_error) if live is not None else None
+        error = (live.error or live.held.error) if live is not None else None
         return str(error.get("message") or error.get("code")) if error else None
 
     @property
@@ -270,7 +193,7 @@ class Runner:
             t.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
         for live in self._live.values():
-            if live.unsaved:
+            if live.held.pending:
                 log.error(
                     "closing with task %s (FoxAPI id %s, %s) not saved in the history",
                     live.local_id,
@@ -323,7 +246,7 @@ class Runner:
             else:
                 self._fail_local(live, type(exc).__name__, str(exc))
         finally:
-            await self._settle(live)
+            await self._journal.settle(live)
             live.done.set()
 
     async def _create(self, live: Live, prepared: PreparedRequest) -> Task | str | None:
@@ -334,17 +257,17 @@ class Runner:
         except CreateOutcomeUnknown as exc:
             return self._create_unknown(live, exc.reason, exc)
         except Exception as exc:
-            if not _proves_no_task(exc):  # e.g. a 200 whose body could not be read as a task
+            if not proves_no_task(exc):  # e.g. a 200 whose body could not be read as a task
                 return self._create_unknown(live, f"{type(exc).__name__}: {exc}", exc)
-            self._journal(
+            self._journal.write(
                 live, "rejected", functools.partial(self.history.mark_rejected, live.local_id, exc)
             )
             live.status = "failed"
-            live.error = {"code": _error_code(exc), "message": getattr(exc, "message", str(exc))}
+            live.error = {"code": error_code(exc), "message": getattr(exc, "message", str(exc))}
             live.finished = time.time()
             self._emit(live)
             return None
-        self._journal(
+        self._journal.write(
             live, "created", functools.partial(self.history.mark_created, live.local_id, task)
         )
         self._apply(live, task)
@@ -353,8 +276,8 @@ class Runner:
     def _create_unknown(self, live: Live, reason: str, exc: BaseException) -> str | None:
         """The create may have made a (paid) task: `unknown`, keeping any id its answer had;
         with an id, the task is followed."""
-        task_id = _task_id_in(exc)
-        self._journal(
+        task_id = task_id_in(exc)
+        self._journal.write(
             live,
             "unknown",
             functools.partial(self.history.mark_unknown, live.local_id, reason, task_id=task_id),
@@ -375,7 +298,7 @@ class Runner:
 
         def progress(fresh: Task) -> None:
             # Called only when status or progress moved: journal it, then tell listeners.
-            self._journal(
+            self._journal.write(
                 live, "update", functools.partial(self.history.update, live.local_id, fresh)
             )
             self._clear_lookup_error(live)
@@ -420,7 +343,9 @@ class Runner:
                 self._emit(live)
                 await asyncio.sleep(pause)
         self._clear_lookup_error(live)
-        self._journal(live, "update", functools.partial(self.history.update, live.local_id, final))
+        self._journal.write(
+            live, "update", functools.partial(self.history.update, live.local_id, final)
+        )
         self._apply(live, final)
         if final.succeeded and final.video_url and self.download_videos:
             await self._download(live, final.video_url, final.id)
@@ -440,13 +365,13 @@ class Runner:
             write = functools.partial(
                 self.history.set_download_error, local_id, str(exc), expired=True
             )
-            self._journal(live, "download", write)
+            self._journal.write(live, "download", write)
             live.error = {"code": "video_expired", "message": str(exc)}
         except Exception as exc:
             message = f"the video could not be saved ({type(exc).__name__}: {exc})"
             if is_url(url):  # a broken link is retried by resume(); a bogus scheme never works
                 message += "; kling-studio tries again on the next resume"
-            self._journal(
+            self._journal.write(
                 live,
                 "download",
                 functools.partial(self.history.set_download_error, local_id, message),
@@ -454,7 +379,7 @@ class Runner:
             live.error = {"code": "download_failed", "message": message}
             log.warning("download of %s failed: %s", task_id, exc)
         else:
-            self._journal(
+            self._journal.write(
                 live, "download", functools.partial(self.history.set_video, local_id, path)
             )
             live.has_video = True
@@ -463,7 +388,7 @@ class Runner:
 
     def _apply(self, live: Live, task: Task) -> None:
         live.task_id = task.id
-        live.status = _card_status(task.status)
+        live.status = card_status(task.status)
         live.progress = task.progress if not task.succeeded else 100
         if task.estimated_time is not None:
             live.estimate = task.estimated_time
@@ -486,7 +411,7 @@ class Runner:
             reject = functools.partial(
                 self.history.mark_rejected, live.local_id, KlingStudioError(message)
             )
-            self._journal(live, "rejected", reject)
+            self._journal.write(live, "rejected", reject)
         self._emit(live)
 
     def _lost_track(self, live: Live, exc: BaseException) -> None:
@@ -494,7 +419,7 @@ class Runner:
         so it is never called failed; without an id it is `unknown`."""
         if live.task_id is None:
             reason = f"kling-studio stopped after sending the create ({type(exc).__name__}: {exc})"
-            self._journal(
+            self._journal.write(
                 live, "unknown", functools.partial(self.history.mark_unknown, live.local_id, reason)
             )
             live.status = "unknown"
@@ -504,81 +429,6 @@ class Runner:
             "it may exist and be paid for: `kling-studio resume` picks it up",
         }
         self._emit(live)
-
-    # --- the journal: a paid task's writes are never lost -------------------------------------
-
-    def _journal(self, live: Live, kind: str, write: Callable[[], object]) -> None:
-        """Make a history write now; when the history cannot take it, hold it (in order) and
-        retry it until it lands, while the task goes on."""
-        if not live.unsaved and not self._history_busy:
-            try:
-                write()
-                return
-            except HistoryError as exc:
-                self._history_busy = isinstance(exc, HistoryBusy)
-                self._held(live, exc, final=not self._history_busy)
-        elif not live.unsaved:
-            message = "the history is busy (another program holds its write lock)"
-            self._held(live, HistoryBusy(message), final=False)
-        if kind == "update" and live.unsaved and live.unsaved[-1][0] == "update":
-            live.unsaved[-1] = (kind, write)  # a newer view of the task replaces an older one
-        else:
-            live.unsaved.append((kind, write))
-        if live.journal_gone:
-            return  # said once; the task goes on in memory
-        if live.flusher is None or live.flusher.done():
-            live.flusher = asyncio.get_running_loop().create_task(self._flush(live))
-            self._tasks.add(live.flusher)
-            live.flusher.add_done_callback(self._tasks.discard)
-
-    async def _flush(self, live: Live) -> None:
-        delay = 0.05
-        while live.unsaved:
-            await asyncio.sleep(delay)
-            write = live.unsaved[0][1]
-            try:
-                # A busy lock makes SQLite wait (busy_timeout): not on the loop.
-                await asyncio.to_thread(write)
-            except HistoryBusy as exc:
-                self._history_busy = True
-                self._held(live, exc, final=False)
-                delay = min(JOURNAL_RETRY_MAX, delay * 2)
-                continue
-            except Exception as exc:  # the file is gone or replaced: it can never land
-                live.journal_gone = True
-                self._held(live, exc, final=True)
-                log.error(
-                    "the history could not save task %s (FoxAPI id %s, %s): %s",
-                    live.local_id,
-                    live.task_id,
-                    live.status,
-                    exc,
-                )
-                return
-            live.unsaved.pop(0)
-            self._history_busy = False
-        if live.journal_error is not None:
-            live.journal_error = None
-            self._emit(live)
-
-    def _held(self, live: Live, exc: BaseException, *, final: bool) -> None:
-        if final:
-            tail = (
-                "This task is followed in memory only: note its FoxAPI id "
-                f"{live.task_id or '(not known yet)'} to find it again."
-            )
-        else:
-            tail = "kling-studio keeps following the task and saves it as soon as it can."
-        error = {"code": "history_unsaved", "message": f"{exc} {tail}"}
-        if error != live.journal_error:
-            live.journal_error = error
-            self._emit(live)
-
-    async def _settle(self, live: Live) -> None:
-        """Wait until the task's held history writes have landed (or can never land)."""
-        flusher = live.flusher
-        if flusher is not None and not flusher.done():
-            await asyncio.wait({flusher})
 
     # --- resume -----------------------------------------------------------------------------
 
@@ -631,14 +481,14 @@ class Runner:
             log.exception("resuming %s failed", task_id)
             self._lost_track(live, exc)
         finally:
-            await self._settle(live)
+            await self._journal.settle(live)
             live.done.set()
 
     async def _download_only(self, live: Live, url: str, task_id: str) -> None:
         try:
             await self._download(live, url, task_id)
         finally:
-            await self._settle(live)
+            await self._journal.settle(live)
             live.done.set()
 
     # --- remix ------------------------------------------------------------------------------
@@ -671,66 +521,3 @@ def request_from_record(record: TaskRecord, **changes: Any) -> VideoRequest:
     }
     fields.update(changes)
     return VideoRequest.build(**fields)
-
-
-def _settings(resolution: str | None, duration: int | None, audio: bool | None) -> dict[str, Any]:
-    return {"resolution": resolution, "duration": duration, "generate_audio": bool(audio)}
-
-
-def _card_status(status: str) -> str:
-    if status == "rejected":
-        return "failed"
-    if status == "cancelled":
-        return "failed"
-    return status
-
-
-def _record_error(record: TaskRecord) -> dict[str, Any] | None:
-    if record.status == "unknown":
-        return {"code": "create_outcome_unknown", "message": record.unknown_reason or ""}
-    if record.error_message or record.error_code:
-        return {"code": record.error_code, "message": record.error_message or ""}
-    if record.download_error:
-        return {
-            "code": "video_expired" if record.url_expired else "download_failed",
-            "message": record.download_error,
-        }
-    return None
-
-
-def _proves_no_task(exc: BaseException) -> bool:
-    """Whether a create's failure proves that no task exists (so `rejected` is the truth)."""
-    if isinstance(exc, APIError | ConfigurationError | InputError):
-        return True  # FoxAPI refused it, or it was never sent
-    if isinstance(exc, TransportError):
-        # Only a connection that was never made proves it (the client retried and gave up);
-        # a TransportError about an answer means the create arrived.
-        return _caused_by(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-    return False
-
-
-def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kinds):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _task_id_in(exc: BaseException) -> str | None:
-    """An id the create's answer carried, however the client reported that answer."""
-    task_id = getattr(exc, "task_id", None)
-    return task_id if isinstance(task_id, str) and task_id.strip() else None
-
-
-def _error_code(exc: BaseException) -> str:
-    code = getattr(exc, "code", None) or getattr(exc, "error_type", None)
-    status = getattr(exc, "status_code", None)
-    return str(code or status or type(exc).__name__)
-
-
-def _error_text(live: Live) -> str:
-    return (live.error or {}).get("message") or "the task failed before it was sent"
