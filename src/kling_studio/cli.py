@@ -2,6 +2,8 @@
 
 Exit status: 0 done, 1 the task or the service failed, 2 bad input (nothing was sent).
 The API key comes only from FOXAPI_API_KEY (an argument would land in the shell's history).
+Every failure ends in one sentence on stderr (never a traceback); with --json, stdout holds valid
+JSON or nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
+import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -17,7 +21,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import contract as c
-from .errors import ConfigurationError, InputError, KlingStudioError
+from ._files import atomic_path
+from .errors import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    InputError,
+    KlingStudioError,
+    TransportError,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -75,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     res = sub.add_parser("resume", help="follow unfinished tasks to the end, save videos")
     res.add_argument("--json", action="store_true")
+    res.add_argument("--timeout", type=float, default=1800.0, help="total deadline (s)")
     _backend_options(res)
 
     sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
@@ -100,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed its message
         return int(exc.code or 0)
+    _log_in_one_line()
     try:
         if args.command == "simulator":
             from .simulator.cli import run
@@ -120,11 +134,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kling-studio: interrupted; `kling-studio resume` picks the task up", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or the system: still one sentence, never a traceback
+        print(f"kling-studio: unexpected {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_USAGE
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class _OneLineFormatter(logging.Formatter):
+    """A log record as one line, without its traceback (the terminal is for sentences)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"kling-studio: {' '.join(record.getMessage().split())}"
+
+
+def _log_in_one_line() -> None:
+    logger = logging.getLogger("kling_studio")
+    if not any(isinstance(h.formatter, _OneLineFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_OneLineFormatter())
+        handler.setLevel(logging.ERROR)  # warnings the user needs reach the cards and the end
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 def _history_for(args: argparse.Namespace) -> Any:
@@ -149,8 +183,8 @@ def _request_from(args: argparse.Namespace) -> Any:
             raise UsageError(f"--multi-prompt: {args.multi_prompt} is not JSON: {exc}") from None
     if args.voices and not args.audio:
         raise UsageError("--voice needs --audio (voices are only used in videos with sound)")
-    if args.out is not None and args.out.exists() and args.out.is_dir():
-        raise UsageError(f"--out {args.out} is a folder; give a file name ending in .mp4")
+    if args.out is not None:
+        _check_out(args.out)
     return VideoRequest.build(
         prompt=args.prompt,
         image=args.image,
@@ -162,6 +196,18 @@ def _request_from(args: argparse.Namespace) -> Any:
         voice_ids=args.voices,
         multi_prompt=multi,
     )
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out the video could never be copied to, before anything is sent."""
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder; give a file name ending in .mp4")
+    folder = out.absolute().parent
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir():
+        raise UsageError(f"--out {out}: {existing} is a file, so the folder {folder} cannot exist")
+    if not os.access(existing, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UsageError(f"--out {out}: no permission to write there")
 
 
 @contextlib.contextmanager
@@ -181,10 +227,10 @@ async def _generate(args: argparse.Namespace) -> int:
     from .runner import Runner
 
     request = _request_from(args)
+    history = _history_for(args)  # a history that cannot be opened fails before any upload
     with _backend(args) as (key, base_url):
         async with AsyncClient(key, base_url) as client:
             prepared = await client.prepare(request)  # every input problem raises here
-            history = _history_for(args)
             runner = Runner(client, history, max_in_flight=1, wait_timeout=args.timeout)
             with _ProgressDisplay(enabled=sys.stderr.isatty()) as display:
                 runner.subscribe(display.update)
@@ -198,14 +244,22 @@ def _report(args: argparse.Namespace, record: Any, history: Any) -> int:
     task_json["status"] = record.status
     task_json["local_id"] = record.local_id
     task_json["video_path"] = str(record.video_path) if record.video_path else None
+    copy_error = None
     if args.out is not None and record.video_path is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(record.video_path, args.out)
-        task_json["video_path"] = str(args.out)
+        try:
+            with atomic_path(args.out) as part:
+                shutil.copyfile(record.video_path, part)
+            task_json["video_path"] = str(args.out)
+        except OSError as exc:  # checked before sending; the disk may have changed since
+            copy_error = f"the video is saved at {record.video_path} but could not be copied to "
+            copy_error += f"--out {args.out} ({_one_line(exc)})"
     if args.json:
         print(json.dumps(task_json, ensure_ascii=False, default=str))
-    elif record.succeeded:
+    elif record.succeeded and (task_json["video_path"] or record.video_url):
         print(task_json["video_path"] or record.video_url)
+    if copy_error:
+        print(f"kling-studio: {copy_error}", file=sys.stderr)
+        return EXIT_FAILED
     if record.status == "completed" and record.video_path is not None:
         return EXIT_OK
     print(failure_line(record), file=sys.stderr)
@@ -240,18 +294,62 @@ async def _resume(args: argparse.Namespace) -> int:
     history = _history_for(args)
     with _backend(args) as (key, base_url):
         async with AsyncClient(key, base_url) as client:
-            runner = Runner(client, history, max_in_flight=16)
-            resumed = await runner.resume()
+            await _check_can_follow(client, history)
+            runner = Runner(client, history, max_in_flight=16, wait_timeout=args.timeout)
             with _ProgressDisplay(enabled=sys.stderr.isatty()) as display:
                 runner.subscribe(display.update)
+                resumed = await runner.resume()
                 await runner.join()
-    rows = [history.get(local_id).to_row() for local_id in resumed]
+    records = [history[local_id] for local_id in resumed]
+    missed = [r for r in records if not _followed(r) or runner.unsaved(r.local_id)]
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, default=str))
+        print(json.dumps([r.to_row() for r in records], ensure_ascii=False, default=str))
     else:
         unknown = history.count(status="unknown")
         print(f"resumed {len(resumed)} task(s); {unknown} create(s) with an unknown outcome")
+    if missed:
+        reasons = {r.local_id: runner.problem(r.local_id) for r in missed}
+        print(f"kling-studio: {_not_followed(missed, reasons)}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def _followed(record: Any) -> bool:
+    """Followed to the end: FoxAPI's final word is in the history, and a video is saved."""
+    return bool(record.done and (record.status != "completed" or record.video_path))
+
+
+def _not_followed(records: Sequence[Any], reasons: dict[str, str | None] | None = None) -> str:
+    shown = []
+    for r in records[:5]:
+        reason = (reasons or {}).get(r.local_id)
+        shown.append(f"{r.task_id or r.local_id} ({r.status}{': ' + reason if reason else ''})")
+    more = f" and {len(records) - 5} more" if len(records) > 5 else ""
+    return (
+        f"{len(records)} task(s) not followed to the end: {', '.join(shown)}{more}; "
+        "run `kling-studio resume` again to pick them up"
+    )
+
+
+async def _check_can_follow(client: Any, history: Any) -> None:
+    """Before following anything: a key, and an API that answers (else say what is left)."""
+    waiting = [r for r in history.unfinished() if r.task_id and r.status != "submitting"]
+    if not waiting:
+        return
+    if not client.has_key:
+        raise ConfigurationError(
+            "no API key: set FOXAPI_API_KEY (or use --simulator for simulated tasks); "
+            + _not_followed(waiting)
+        )
+    try:
+        await client.get(waiting[0].task_id)
+    except (TransportError, AuthenticationError) as exc:
+        raise KlingStudioError(
+            f"cannot reach FoxAPI at {client.base_url} ({_one_line(exc)}); "
+            + _not_followed(waiting)
+        ) from None
+    except (APIError, InputError):
+        pass  # about that one task (e.g. unknown there): the others may be fine
 
 
 def _history(args: argparse.Namespace) -> int:

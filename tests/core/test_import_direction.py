@@ -11,14 +11,25 @@ from pathlib import Path
 import kling_studio
 
 PACKAGE = Path(kling_studio.__file__).parent
-BOTTOM = {"statuses", "contract", "errors", "models", "pictures", "config", "_secrets", "_retry"}
+BOTTOM = {
+    "statuses",
+    "contract",
+    "errors",
+    "models",
+    "pictures",
+    "config",
+    "_secrets",
+    "_retry",
+    "_files",
+}
 # part -> the parts it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "statuses": set(),
     **{part: BOTTOM for part in BOTTOM - {"statuses"}},
     "client": BOTTOM,
     "media": BOTTOM,  # posters, last frames, stitching: PyAV on files, nothing above pictures
-    "history": BOTTOM | {"client", "media"},  # the video cache may download through the client's transport
+    "history": BOTTOM
+    | {"client", "media"},  # the video cache may download through the client's transport
     "runner": BOTTOM | {"client", "history", "media"},
     "compare": BOTTOM | {"client", "history", "runner", "media"},
     "studio": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator"},

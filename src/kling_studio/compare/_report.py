@@ -8,12 +8,12 @@ import html
 import json
 import logging
 import os
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from .._files import atomic_path
 from ..history._records import TaskRecord
 from ..history._store import History
 from ..media._posters import POSTER_MAX_SIDE, ensure_poster, poster_jpeg
@@ -199,11 +199,6 @@ def export_html(
     """Write the report (see render_html) through a temporary file; returns its path."""
     target = Path(path).expanduser()
     text = render_html(history, group_id, comparison=comparison)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-    try:
+    with atomic_path(target) as part:
         part.write_text(text, "utf-8")
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
     return target

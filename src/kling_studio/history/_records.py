@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import contract as c
+from .._files import atomic_path
 from ..media._posters import poster_path_for
 from ..statuses import ACTIVE as _ACTIVE
 from ..statuses import RECORD_STATUSES, Status
@@ -306,9 +307,6 @@ EXPORT_FORMATS: Final = {"csv": "csv", "parquet": "parquet", "pq": "parquet", "j
 def write_frame(df: pd.DataFrame, path: Path, format: str | None = None) -> Path:
     """Write a frame as CSV, Parquet or JSON records (ISO dates) through a temporary file, so a
     failed export never leaves a half-written file under the final name."""
-    import os
-    import uuid
-
     key = (format or path.suffix).lower().lstrip(".")
     kind = EXPORT_FORMATS.get(key)
     if kind is None:
@@ -316,16 +314,11 @@ def write_frame(df: pd.DataFrame, path: Path, format: str | None = None) -> Path
             f"cannot export to {key or 'a file without extension'!r}: use .csv, .parquet or .json "
             "(or pass format=)"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    try:
+    with atomic_path(path) as part:
         if kind == "csv":
             df.to_csv(part, index=False)
         elif kind == "parquet":
             df.to_parquet(part, index=False, engine="pyarrow")
         else:
             df.to_json(part, orient="records", date_format="iso", date_unit="us", force_ascii=False)
-        os.replace(part, path)
-    finally:
-        part.unlink(missing_ok=True)
     return path

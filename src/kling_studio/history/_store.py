@@ -11,7 +11,12 @@ folder), in WAL mode so that readers never wait for a writer. Videos live in `<h
 - The API key is never stored: nothing handed to the history contains it, and as a second guard
   every text written is scrubbed of the key found in `FOXAPI_API_KEY`.
 - A locked, corrupt or foreign file raises `HistoryError`; the file is never recreated or
-  overwritten.
+  overwritten. A write that may succeed later (the lock is busy, the disk is full) raises its
+  subclass `HistoryBusy`, so a caller holding a paid task's outcome knows to keep it and retry.
+- A file deleted or replaced while open is noticed before every write (`HistoryGone`): SQLite
+  would go on writing into the unlinked file, and every later write would be lost without a
+  word. It is not recreated in place: the open connection's `-wal`/`-shm` files still belong to
+  the old file, and a new database beside them would be corrupted.
 """
 
 from __future__ import annotations
@@ -102,6 +107,16 @@ MIGRATIONS: Final[tuple[str, ...]] = (
 _T = TypeVar("_T")
 
 
+class HistoryBusy(HistoryError):
+    """A write could not be made now (another program holds the write lock, or the disk is
+    full); the same write may succeed later. Nothing was written."""
+
+
+class HistoryGone(HistoryError):
+    """The history file was deleted or replaced while this program had it open: nothing more
+    can be saved into it."""
+
+
 def now() -> datetime:
     return datetime.now(tz=UTC)
 
@@ -144,6 +159,15 @@ def _json(value: Any) -> str | None:
     return _scrub(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """Which file `path` names now (device and inode), or None when there is none."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def _contains(haystack: str | None, needle: str) -> bool:
     # SQLite's LIKE and lower() only fold ASCII; prompts are often Chinese or accented.
     return haystack is not None and needle in haystack.casefold()
@@ -168,6 +192,7 @@ class History:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._inherited: list[sqlite3.Connection] = []
+        self._identity: tuple[int, int] | None = None  # the open file's (device, inode)
         self._pid = os.getpid()
         try:
             self.home.mkdir(parents=True, exist_ok=True)
@@ -209,6 +234,7 @@ class History:
             raise
         self._conn = conn
         self._pid = os.getpid()
+        self._identity = _file_identity(self.path)
         return conn
 
     def _check_identity(self, conn: sqlite3.Connection, existed: bool) -> None:
@@ -257,11 +283,16 @@ class History:
         text = str(exc)
         low = text.lower()
         if "locked" in low or "busy" in low:
-            return HistoryError(
+            return HistoryBusy(
                 f"The history {self.path} is locked: another process (another kernel, or a tool "
                 f"with the file open) has held its write lock for more than "
                 f"{self.busy_timeout:g} s. Nothing was written. Finish or close that process, "
                 "then retry; or use another history with History(path=...)."
+            )
+        if "disk is full" in low or "disk i/o" in low:
+            return HistoryBusy(
+                f"The history {self.path} could not be written ({text}). Nothing was written; "
+                "free some space and the write can be retried."
             )
         if "not a database" in low or "malformed" in low or "corrupt" in low:
             return HistoryError(
@@ -279,6 +310,16 @@ class History:
             return self._connect()
         return self._conn
 
+    def _check_still_there(self) -> None:
+        """Raise HistoryGone when the file at `self.path` is no longer the one open here."""
+        if _file_identity(self.path) != self._identity:
+            raise HistoryGone(
+                f"The history file {self.path} was deleted or replaced while this program had "
+                "it open, so nothing more can be saved in it (SQLite would keep writing into "
+                "the deleted file). Tasks in flight are still followed in this session; restart "
+                "it to open a new history (`kling-studio resume` finds tasks by id again)."
+            )
+
     def _run(self, work: Callable[[sqlite3.Connection], _T], *, write: bool) -> _T:
         """Run `work` in one transaction (IMMEDIATE for writes: the lock is taken up front, so
         a read-modify-write never races another process)."""
@@ -288,6 +329,12 @@ class History:
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.Error as exc:
                 raise self._error(exc) from exc
+            if write:
+                try:  # a stat per write: cheap next to the fsync of the commit
+                    self._check_still_there()
+                except HistoryGone:
+                    conn.execute("ROLLBACK")
+                    raise
             try:
                 result = work(conn)
                 conn.execute("COMMIT")
@@ -415,18 +462,22 @@ class History:
 
         return self._run(work, write=True)
 
-    def mark_unknown(self, local_id: str, reason: str) -> None:
-        """The create was sent but its answer was lost: the task may exist and be billed."""
+    def mark_unknown(self, local_id: str, reason: str, *, task_id: str | None = None) -> None:
+        """The create was sent but its answer was lost or unreadable: the task may exist and be
+        billed. A `task_id` read from that answer is kept, so the task can still be followed."""
 
         def work(conn: sqlite3.Connection) -> None:
             old = self._row(conn, local_id)
             if old["status"] != "submitting":
                 return  # the answer did arrive (a record past submitting knows more)
-            self._set(
-                conn,
-                local_id,
-                {"status": "unknown", "unknown_reason": _scrub(reason), "updated_at": iso(now())},
-            )
+            changes = {
+                "status": "unknown",
+                "unknown_reason": _scrub(reason),
+                "updated_at": iso(now()),
+            }
+            if task_id and not old["task_id"]:
+                changes["task_id"] = task_id
+            self._set(conn, local_id, changes)
 
         self._run(work, write=True)
 
@@ -447,7 +498,7 @@ class History:
 
         def work(conn: sqlite3.Connection) -> None:
             old = self._row(conn, local_id)
-            if old["status"] not in ("submitting", "unknown"):
+            if old["status"] not in ("submitting", "unknown") or old["task_id"]:
                 return  # a task exists (or ended): a create refusal cannot be about it
             self._set(conn, local_id, changes | {"finished_at": stamp})
 

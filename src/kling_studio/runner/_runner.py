@@ -4,111 +4,57 @@ For each task the runner journals, submits, waits, and downloads the video, and 
 listens (the widget, a progress bar, a callback) with a small `card` after every change. The
 history is written before the create is sent, so a killed process loses nothing: `resume()`
 picks unfinished tasks up by id.
+
+Once a create has been sent the task may be paid for, so from then on:
+- only an answer that proves no task exists (an HTTP refusal, or a connection that was never
+  made) records it `rejected`; anything else is `unknown` or `created`, keeping any id;
+- a history write that fails (another program holds the lock, the disk is full, the file was
+  deleted) changes nothing about the task: the write is held and retried until it lands, the task
+  is followed on in memory, and its card says the history is behind;
+- a lookup that fails while following (a 404 just after the create, an outage) never makes it
+  `failed`: the runner keeps asking until its deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from .client._async import AsyncClient
-from .errors import (
+from ..client._async import AsyncClient
+from ..errors import (
     APIError,
+    AuthenticationError,
+    ConfigurationError,
     CreateOutcomeUnknown,
+    HistoryError,
     InputError,
     KlingStudioError,
+    TransportError,
     VideoExpiredError,
     WaitTimeout,
 )
-from .history._records import TaskRecord
-from .history._store import History
-from .history._videos import VideoCache
-from .history._view import view
-from .media._posters import poster_data_url
-from .models import PreparedRequest, Task, VideoRequest
-from .pictures import is_url
-from .statuses import shown
+from ..history._records import TaskRecord
+from ..history._store import History
+from ..history._videos import VideoCache
+from ..media._posters import poster_data_url
+from ..models import PreparedRequest, Task, VideoRequest
+from ..pictures import is_url
+from ..statuses import shown
+from ._cards import Live, card_from_record, error_text, live_from_record, settings_of
+from ._journal import Journal
+from ._outcomes import error_code, proves_no_task, task_id_in
 
 log = logging.getLogger("kling_studio")
 
 Listener = Callable[[dict[str, Any]], None]
-CARD_PROMPT_CHARS = 200
-
-
-@dataclass
-class Live:
-    """What the runner knows of one task it is driving, for cards between history writes."""
-
-    local_id: str
-    prompt: str
-    settings: dict[str, Any]
-    status: str = "submitting"
-    task_id: str | None = None
-    progress: int = 0
-    submitted: float = field(default_factory=time.time)
-    started_mono: float = field(default_factory=time.monotonic)
-    estimate: float | None = None
-    error: dict[str, Any] | None = None
-    has_video: bool = False
-    poster: str | None = None  # a data: URL of the video's small JPEG poster
-    finished: float | None = None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def card(self) -> dict[str, Any]:
-        """The widget's TaskCard (docs/widget-protocol.md): small, whatever the history size."""
-        elapsed = (self.finished or time.time()) - self.submitted
-        return {
-            "local_id": self.local_id,
-            "task_id": self.task_id,
-            "status": self.status,
-            "progress": self.progress,
-            "prompt": self.prompt[:CARD_PROMPT_CHARS],
-            "created": self.submitted,
-            "elapsed": round(elapsed, 2),
-            "remaining": self.remaining(elapsed),
-            "error": self.error,
-            "has_video": self.has_video,
-            "poster": self.poster,
-            "settings": self.settings,
-        }
-
-    def remaining(self, elapsed: float) -> float | None:
-        if self.status not in ("pending", "processing"):
-            return None
-        if 0 < self.progress < 100:
-            return round(elapsed * (100 - self.progress) / self.progress, 1)
-        if self.estimate is not None:
-            return round(max(0.0, self.estimate - elapsed), 1)
-        return None
-
-
-def live_from_record(record: TaskRecord) -> Live:
-    """What the history knows of a task, as the runner's in-memory view of it."""
-    seen = view(record)
-    return Live(
-        local_id=record.local_id,
-        prompt=record.prompt,
-        settings=_settings(record.resolution, record.duration, record.generate_audio),
-        status=seen.status,
-        task_id=record.task_id,
-        progress=record.progress,
-        submitted=record.submitted_at.timestamp(),
-        estimate=record.estimated_time,
-        error=dict(seen.error) if seen.error else None,
-        has_video=record.has_video,
-        poster=poster_data_url(record.video_path) if record.has_video else None,
-        finished=record.finished_at.timestamp() if record.finished_at else None,
-    )
-
-
-def card_from_record(record: TaskRecord) -> dict[str, Any]:
-    """A card for a task the runner is not driving (from an earlier session)."""
-    return live_from_record(record).card()
+LOOKUP_RETRY_FIRST = 0.25  # seconds before asking again after a failed lookup, doubled
+LOOKUP_RETRY_MAX = 30.0
+PARTIAL_MAX_AGE = 3600.0  # seconds untouched before a download's temporary file is a leftover
 
 
 class Runner:
@@ -133,6 +79,7 @@ class Runner:
         self._live: dict[str, Live] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[Listener] = []
+        self._journal = Journal(self._emit, self._tasks)
 
     # --- listeners --------------------------------------------------------------------------
 
@@ -175,7 +122,7 @@ class Runner:
         live = Live(
             local_id=local_id,
             prompt=request.prompt,
-            settings=_settings(
+            settings=settings_of(
                 request.effective_resolution,
                 request.effective_duration,
                 bool(request.generate_audio),
@@ -201,9 +148,15 @@ class Runner:
         live = self._live.get(local_id)
         if live is not None:
             await live.done.wait()
+            if live.held.pending:  # the history could never take this task's last writes
+                message = (live.held.error or {}).get("message", "")
+                raise HistoryError(
+                    f"task {live.task_id or local_id} ended {live.status}, but the history could "
+                    f"not save it: {message}"
+                )
         record = self.history.get(local_id)
         if record is None:  # failed before it was journalled (e.g. a picture was refused)
-            raise KlingStudioError(_error_text(live) if live else f"no task {local_id}")
+            raise KlingStudioError(error_text(live) if live else f"no task {local_id}")
         return record
 
     def cards(self, limit: int = 20) -> list[dict[str, Any]]:
@@ -216,6 +169,17 @@ class Runner:
                 if record.local_id not in seen and len(cards) < limit:
                     cards.append(card_from_record(record))
         return cards[: max(limit, len([x for x in live if not x.done.is_set()]))]
+
+    def unsaved(self, local_id: str) -> bool:
+        """Whether the history still lacks some of what this session knows of the task."""
+        live = self._live.get(local_id)
+        return bool(live is not None and live.held.pending)
+
+    def problem(self, local_id: str) -> str | None:
+        """What went wrong with a task this session drove, as its card says it (or None)."""
+        live = self._live.get(local_id)
+        error = (live.error or live.held.error) if live is not None else None
+        return str(error.get("message") or error.get("code")) if error else None
 
     @property
     def in_flight(self) -> int:
@@ -230,6 +194,14 @@ class Runner:
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for live in self._live.values():
+            if live.held.pending:
+                log.error(
+                    "closing with task %s (FoxAPI id %s, %s) not saved in the history",
+                    live.local_id,
+                    live.task_id,
+                    live.status,
+                )
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -259,85 +231,173 @@ class Runner:
                 except KlingStudioError as exc:
                     self._fail_local(live, type(exc).__name__, str(exc))
                     return
-                self.history.journal_submit(
-                    prepared, local_id=live.local_id, group_id=group_id, variant=variant
-                )
+                try:
+                    self.history.journal_submit(
+                        prepared, local_id=live.local_id, group_id=group_id, variant=variant
+                    )
+                except HistoryError as exc:  # not journalled, so not sent: nothing is paid
+                    self._fail_local(live, "history_unavailable", f"{exc} The task was not sent.")
+                    return
                 task = await self._create(live, prepared)
                 if task is not None:
                     await self._follow(live, task)
         except Exception as exc:  # never lose a task silently
             log.exception("task %s stopped unexpectedly", live.local_id)
-            self._fail_local(live, type(exc).__name__, str(exc))
+            if live.sent:
+                self._lost_track(live, exc)
+            else:
+                self._fail_local(live, type(exc).__name__, str(exc))
         finally:
+            await self._journal.settle(live)
             live.done.set()
 
-    async def _create(self, live: Live, prepared: PreparedRequest) -> Task | None:
+    async def _create(self, live: Live, prepared: PreparedRequest) -> Task | str | None:
+        """Send the create; the task (or, when only its id could be read, the id) to follow."""
+        live.sent = True
         try:
             task = await self.client.create(prepared)
         except CreateOutcomeUnknown as exc:
-            self.history.mark_unknown(live.local_id, exc.reason)
-            live.status = "unknown"
-            live.error = {"code": "create_outcome_unknown", "message": str(exc)}
-            live.finished = time.time()
-            self._emit(live)
-            return None
-        except APIError as exc:
-            self.history.mark_rejected(live.local_id, exc)
+            return self._create_unknown(live, exc.reason, exc)
+        except Exception as exc:
+            if not proves_no_task(exc):  # e.g. a 200 whose body could not be read as a task
+                return self._create_unknown(live, f"{type(exc).__name__}: {exc}", exc)
+            self._journal.write(
+                live, "rejected", functools.partial(self.history.mark_rejected, live.local_id, exc)
+            )
             live.status = "failed"
-            live.error = {
-                "code": exc.code or exc.error_type or str(exc.status_code),
-                "message": exc.message,
-            }
+            live.error = {"code": error_code(exc), "message": getattr(exc, "message", str(exc))}
             live.finished = time.time()
             self._emit(live)
             return None
-        self.history.mark_created(live.local_id, task)
+        self._journal.write(
+            live, "created", functools.partial(self.history.mark_created, live.local_id, task)
+        )
         self._apply(live, task)
         return task
 
-    async def _follow(self, live: Live, task: Task) -> None:
+    def _create_unknown(self, live: Live, reason: str, exc: BaseException) -> str | None:
+        """The create may have made a (paid) task: `unknown`, keeping any id its answer had;
+        with an id, the task is followed."""
+        task_id = task_id_in(exc)
+        self._journal.write(
+            live,
+            "unknown",
+            functools.partial(self.history.mark_unknown, live.local_id, reason, task_id=task_id),
+        )
+        live.task_id = task_id
+        live.status = "unknown"
+        live.error = {"code": "create_outcome_unknown", "message": str(exc)}
+        if task_id is None:
+            live.finished = time.time()
+        self._emit(live)
+        return task_id
+
+    async def _follow(self, live: Live, task: Task | str) -> None:
+        """Wait for the task's end, journalling every change, then save its video.
+
+        A failed lookup is not the task's end: it is paid for and goes on at FoxAPI, so the
+        runner asks again (backing off) until its deadline, and never calls it failed."""
+
         def progress(fresh: Task) -> None:
             # Called only when status or progress moved: journal it, then tell listeners.
-            self.history.update(live.local_id, fresh)
+            self._journal.write(
+                live, "update", functools.partial(self.history.update, live.local_id, fresh)
+            )
+            self._clear_lookup_error(live)
             self._apply(live, fresh)
 
         # wait_timeout bounds waiting and saving the video together (a stalled download too).
         deadline = None if self.wait_timeout is None else time.monotonic() + self.wait_timeout
-        try:
-            task = await self.client.wait(task, timeout=self.wait_timeout, on_progress=progress)
-        except WaitTimeout as exc:
-            live.error = {"code": "wait_timeout", "message": str(exc)}
-            self._emit(live)
-            return
-        self.history.update(live.local_id, task)
-        self._apply(live, task)
-        if task.succeeded and task.video_url and self.download_videos:
-            await self._download(live, task.video_url, task.id, deadline)
-        elif task.succeeded and task.error is not None:  # completed with nothing to download
-            self.history.set_download_error(live.local_id, task.error.message)
-            live.error = {"code": task.error.code, "message": task.error.message}
+        failures = 0
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                final = await self.client.wait(task, timeout=left, on_progress=progress)
+                break
+            except WaitTimeout as exc:
+                live.error = {"code": "wait_timeout", "message": str(exc)}
+                self._emit(live)
+                return
+            except (ConfigurationError, InputError, AuthenticationError) as exc:
+                # Asking again cannot help (no key, a refused key): stop asking, but the task
+                # stays what it was; `resume` takes it up again.
+                live.error = {
+                    "code": "not_followed",
+                    "message": f"{exc} — the task was not followed further; "
+                    "`kling-studio resume` picks it up",
+                }
+                self._emit(live)
+                return
+            except (APIError, TransportError) as exc:
+                failures += 1
+                pause = min(LOOKUP_RETRY_MAX, LOOKUP_RETRY_FIRST * 2 ** (failures - 1))
+                if deadline is not None and time.monotonic() + pause >= deadline:
+                    live.error = {
+                        "code": "wait_timeout",
+                        "message": f"the task could not be looked up before the deadline ({exc}); "
+                        "it goes on at FoxAPI and `kling-studio resume` picks it up",
+                    }
+                    self._emit(live)
+                    return
+                live.error = {
+                    "code": "lookup_failed",
+                    "message": f"the task could not be looked up ({exc}); asking again",
+                }
+                self._emit(live)
+                await asyncio.sleep(pause)
+        self._clear_lookup_error(live)
+        self._journal.write(
+            live, "update", functools.partial(self.history.update, live.local_id, final)
+        )
+        self._apply(live, final)
+        if final.succeeded and final.video_url and self.download_videos:
+            await self._download(live, final.video_url, final.id, deadline)
+        elif final.succeeded and final.error is not None:  # completed, nothing to download
+            self._journal.write(
+                live,
+                "download_error",
+                functools.partial(
+                    self.history.set_download_error, live.local_id, final.error.message
+                ),
+            )
+            live.error = {"code": final.error.code, "message": final.error.message}
         live.finished = live.finished or time.time()
         self._emit(live)
+
+    @staticmethod
+    def _clear_lookup_error(live: Live) -> None:
+        if live.error is not None and live.error.get("code") == "lookup_failed":
+            live.error = None
 
     async def _download(
         self, live: Live, url: str, task_id: str, deadline: float | None = None
     ) -> None:
+        local_id = live.local_id
         try:
             path = await self.cache.download(
                 url, task_id, http=self.client.public_http, deadline=deadline
             )
         except VideoExpiredError as exc:
-            self.history.set_download_error(live.local_id, str(exc), expired=True)
+            write = functools.partial(
+                self.history.set_download_error, local_id, str(exc), expired=True
+            )
+            self._journal.write(live, "download", write)
             live.error = {"code": "video_expired", "message": str(exc)}
         except Exception as exc:
             message = f"the video could not be saved ({type(exc).__name__}: {exc})"
             if is_url(url):  # a broken link is retried by resume(); a bogus scheme never works
                 message += "; kling-studio tries again on the next resume"
-            self.history.set_download_error(live.local_id, message)
+            self._journal.write(
+                live,
+                "download",
+                functools.partial(self.history.set_download_error, local_id, message),
+            )
             live.error = {"code": "download_failed", "message": message}
             log.warning("download of %s failed: %s", task_id, exc)
         else:
-            self.history.set_video(live.local_id, path)
+            self._journal.write(
+                live, "download", functools.partial(self.history.set_video, local_id, path)
+            )
             live.has_video = True
             live.poster = await asyncio.to_thread(poster_data_url, path)
             live.error = None
@@ -356,12 +416,35 @@ class Runner:
         self._emit(live)
 
     def _fail_local(self, live: Live, code: str, message: str) -> None:
+        """The task ended before its create was sent: nothing exists at FoxAPI."""
         live.status = "failed"
         live.error = {"code": code, "message": message}
         live.finished = time.time()
-        record = self.history.get(live.local_id)
+        try:
+            record = self.history.get(live.local_id)
+        except HistoryError:
+            record = None
         if record is not None and not record.done:
-            self.history.mark_rejected(live.local_id, KlingStudioError(message))
+            reject = functools.partial(
+                self.history.mark_rejected, live.local_id, KlingStudioError(message)
+            )
+            self._journal.write(live, "rejected", reject)
+        self._emit(live)
+
+    def _lost_track(self, live: Live, exc: BaseException) -> None:
+        """An unexpected error after the create was sent: the task may exist and be paid for,
+        so it is never called failed; without an id it is `unknown`."""
+        if live.task_id is None:
+            reason = f"kling-studio stopped after sending the create ({type(exc).__name__}: {exc})"
+            self._journal.write(
+                live, "unknown", functools.partial(self.history.mark_unknown, live.local_id, reason)
+            )
+            live.status = "unknown"
+        live.error = {
+            "code": "not_followed",
+            "message": f"kling-studio stopped following this task ({type(exc).__name__}: {exc}); "
+            "it may exist and be paid for: `kling-studio resume` picks it up",
+        }
         self._emit(live)
 
     # --- resume -----------------------------------------------------------------------------
@@ -370,8 +453,14 @@ class Runner:
         """Follow every unfinished task of the history to its end; fetch missing videos.
 
         A record still `submitting` was journalled but its create's answer never came back (the
-        process died): it becomes `unknown`, since the task may exist.
+        process died): it becomes `unknown`, since the task may exist. An `unknown` record whose
+        answer had an id is followed by that id.
+
+        Temporary files of downloads that a killed process left are removed first; only those
+        untouched for an hour, since a live download (another kernel's) writes at least every
+        read timeout (60 s).
         """
+        self.cache.clean_partials(older_than=PARTIAL_MAX_AGE)
         resumed: list[str] = []
         for record in self.history.unfinished():
             if record.local_id in self._live:
@@ -397,27 +486,26 @@ class Runner:
 
     def _live_from(self, record: TaskRecord) -> Live:
         live = live_from_record(record)
+        live.sent = True  # a record past `submitting`: its create left long ago
         self._live[record.local_id] = live
         return live
 
     async def _drive_resumed(self, live: Live, task_id: str) -> None:
         try:
             async with self._slots:
-                task = await self.client.get(task_id)
-                self.history.update(live.local_id, task)
-                self._apply(live, task)
-                await self._follow(live, task)
+                await self._follow(live, task_id)
         except Exception as exc:
             log.exception("resuming %s failed", task_id)
-            live.error = {"code": type(exc).__name__, "message": str(exc)}
-            self._emit(live)
+            self._lost_track(live, exc)
         finally:
+            await self._journal.settle(live)
             live.done.set()
 
     async def _download_only(self, live: Live, url: str, task_id: str) -> None:
         try:
             await self._download(live, url, task_id)
         finally:
+            await self._journal.settle(live)
             live.done.set()
 
     # --- remix ------------------------------------------------------------------------------
@@ -450,11 +538,3 @@ def request_from_record(record: TaskRecord, **changes: Any) -> VideoRequest:
     }
     fields.update(changes)
     return VideoRequest.build(**fields)
-
-
-def _settings(resolution: str | None, duration: int | None, audio: bool | None) -> dict[str, Any]:
-    return {"resolution": resolution, "duration": duration, "generate_audio": bool(audio)}
-
-
-def _error_text(live: Live) -> str:
-    return (live.error or {}).get("message") or "the task failed before it was sent"
