@@ -29,15 +29,15 @@ class PollPolicy:
 
     # First look at this fraction of the estimated time: early enough to catch a task that
     # takes half its estimate, late enough that progress has moved on a normal one.
-    first_look: float = 0.25
+    first_look: float = 0.3
     # Before a predicted end, sleep this fraction of the time left (re-predicting on the way).
     approach: float = 0.8
     # With a single moving reading the rate is a guess: sleep only this fraction.
-    approach_single: float = 0.5
+    approach_single: float = 0.7
     # Dense polling interval: `tail_fraction` x estimate, clamped to [min_interval, tail_max].
     # The detection delay where the end is expected is at most about this.
-    tail_fraction: float = 0.03
-    tail_max: float = 1.3
+    tail_fraction: float = 0.05
+    tail_max: float = 1.4
     min_interval: float = 0.05
     max_interval: float = 30.0
     # Used when the server gave no estimate.
@@ -45,12 +45,15 @@ class PollPolicy:
     # Real durations against the estimate: log(true / estimate) has this spread (sigma), and
     # dense polling covers `window_sigmas` of it either side.
     estimate_spread: float = 0.15
-    window_sigmas: float = 2.0
+    window_sigmas: float = 1.6
     # While the task is "pending" (queued), look again every this fraction of the estimate.
-    queue_look: float = 0.4
+    queue_look: float = 0.5
+    # A reading can be off by this many points (noise, rounding down): the end may come this
+    # much progress sooner than predicted, so dense polling starts that much earlier.
+    progress_noise: float = 2.0
     # Progress is taken as stalled (it no longer predicts the end) once it has sat on one
     # value for as long as the fitted rate needs to move this many points.
-    stall_points: float = 6.0
+    stall_points: float = 4.0
     # Past the expected window, the end could be anywhere: each interval adds this fraction
     # of the time overrun so far, so a stuck task costs few requests.
     overrun_backoff: float = 0.1
@@ -86,9 +89,9 @@ class PollState:
         after = [r.at for r in self.readings if r.at > last]
         return last, (after[0] if after else math.inf)
 
-    def progress_end(self, policy: PollPolicy) -> tuple[float, bool] | None:
-        """(predicted end, from a single progress value?) while progress moves; None when it
-        never moved or has stalled, i.e. when it no longer says anything about the end."""
+    def progress_end(self, policy: PollPolicy) -> tuple[float, float, bool] | None:
+        """(predicted end, earliest likely end, from a single progress value?) while progress
+        moves; None when it never moved or has stalled, i.e. says nothing about the end."""
         estimate = self.estimate or policy.default_estimate
         moving = [r for r in self.readings if 0 < r.progress < 100]
         if not moving:
@@ -107,7 +110,8 @@ class PollState:
         newest = self.readings[-1].at
         if (newest - since) * rate >= policy.stall_points:
             return None
-        return last.at + (100 - last.progress) / rate, single
+        end = last.at + (100 - last.progress) / rate
+        return end, end - policy.progress_noise / rate, single
 
     def time_window(self, policy: PollPolicy) -> tuple[float, float]:
         """Where the end is likely when only the estimate is to go by."""
@@ -128,9 +132,9 @@ def next_delay(policy: PollPolicy, state: PollState, now: float) -> float:
         return _clamp(policy, policy.queue_look * estimate, tail)
     predicted = state.progress_end(policy)
     if predicted is not None:
-        end, single = predicted
-        remaining = end - now
-        if remaining > 2 * tail:
+        _, soonest, single = predicted
+        remaining = soonest - now
+        if remaining > tail:
             approach = policy.approach_single if single else policy.approach
             return _clamp(policy, remaining * approach, tail)
         return tail
