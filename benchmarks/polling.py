@@ -99,8 +99,8 @@ async def follow(
 def run(
     *,
     behaviours: Sequence[str] = BEHAVIOURS,
-    tasks: int = 40,
-    time_scale: float = 0.1,
+    tasks: int = 20,
+    time_scale: float = 0.2,
     rounds: int = 2,
     seed: int = 1,
     mix: bool = False,
@@ -114,7 +114,8 @@ def run(
     results: list[TaskResult] = []
     latencies: dict[tuple[str, str], list[float]] = {}
     started = time.perf_counter()
-    with SimHost() as host:
+    host = SimHost()
+    with host:
         # Warm-up (not measured): encodes each kind's clip once and loads the client's code.
         info = host.start(time_scale=time_scale, seed=seed - 1)
         asyncio.run(follow(info, strategies[0], requests_for(len(MIX) if mix else 1, mix), 0.0))
@@ -205,11 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--behaviours", default=",".join(BEHAVIOURS), help="comma-separated progress curves"
     )
-    parser.add_argument("--tasks", type=int, default=40, help="HTTP: tasks per strategy (40)")
+    parser.add_argument("--tasks", type=int, default=20, help="HTTP: tasks per strategy (20)")
     parser.add_argument(
         "--offline-tasks", type=int, default=5000, help="offline: tasks per behaviour (5000)"
     )
-    parser.add_argument("--time-scale", type=float, default=0.1, help="HTTP: simulator clock")
+    parser.add_argument("--time-scale", type=float, default=0.2, help="HTTP: simulator clock")
     parser.add_argument("--rounds", type=int, default=2, help="HTTP: rounds (one seed each)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--mix", action="store_true", help="720p/1080p x 5 s/10 s tasks")

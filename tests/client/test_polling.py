@@ -4,6 +4,7 @@ the progress curve (the simulator's own task model drives the readings)."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -31,8 +32,9 @@ def follow_curve(curve: str, tasks: int, policy: PollPolicy = POLICY) -> tuple[f
     tasks (estimated 45 s) whose timelines and readings come from the simulator's Store."""
     clock = VirtualClock()
     store = Store(time_scale=1.0, seed=11, clock=clock, curve=CURVES[curve])  # type: ignore[arg-type]
-    body = {"model": "kling-v3-image-to-video", "prompt": "boat", "image_url": "http://e/a.png"}
-    body |= {"resolution": "720p", "duration": 5, "generate_audio": False}
+    body: dict[str, Any] = {"model": "kling-v3-image-to-video", "prompt": "boat"}
+    body |= {"image_url": "http://e/a.png", "resolution": "720p", "duration": 5}
+    body["generate_audio"] = False
     ours, every_second, delays = 0, 0, []
     for _ in range(tasks):
         clock.t = 0.0
