@@ -59,18 +59,11 @@ def follow_curve(curve: str, tasks: int, policy: PollPolicy = POLICY) -> tuple[f
     return every_second / ours, delays[int(0.95 * (len(delays) - 1))]
 
 
-@pytest.mark.parametrize("curve", ["even", "underestimated", "overestimated", "queued", "steps"])
+@pytest.mark.parametrize("curve", list(CURVES))
 def test_five_times_fewer_gets_and_a_quick_end_on_every_curve(curve: str) -> None:
+    # "silent" (progress never moves) is the tightest: see benchmarks/README.md.
     ratio, p95 = follow_curve(curve, 400)
     assert ratio >= 5.0, ratio
-    assert p95 <= 1.5, p95
-
-
-def test_without_any_progress_the_end_is_still_noticed_quickly() -> None:
-    # Only the estimate to go by: dense polling around it costs more than 5x (see
-    # benchmarks/README.md for why no policy can do much better), but the delay holds.
-    ratio, p95 = follow_curve("silent", 400)
-    assert ratio >= 4.5, ratio
     assert p95 <= 1.5, p95
 
 
@@ -137,7 +130,7 @@ def test_a_queued_task_is_asked_about_rarely_until_it_runs() -> None:
     # It left the queue between 100 and 122.5 s: the end is not expected before 100 + ~35 s.
     state.observe(122.5, 0, "processing")
     low, _ = state.time_window(POLICY)
-    assert low == pytest.approx(100 + 45 * math.exp(-POLICY.window_sigmas * 0.15))
+    assert low == pytest.approx(100 + 45 * math.exp(-POLICY.early_sigmas * 0.15))
     assert next_delay(POLICY, state, 122.5) == pytest.approx(low - 122.5)
 
 

@@ -42,10 +42,12 @@ class PollPolicy:
     max_interval: float = 30.0
     # Used when the server gave no estimate.
     default_estimate: float = 60.0
-    # Real durations against the estimate: log(true / estimate) has this spread (sigma), and
-    # dense polling covers `window_sigmas` of it either side.
+    # Real durations against the estimate: log(true / estimate) has this spread (sigma). Dense
+    # polling starts `early_sigmas` before the estimate and goes on to `late_sigmas` after it:
+    # polls late in the window are cheap (most tasks have ended), polls early are paid by all.
     estimate_spread: float = 0.15
-    window_sigmas: float = 1.6
+    early_sigmas: float = 1.4
+    late_sigmas: float = 3.0
     # While the task is "pending" (queued), look again every this fraction of the estimate.
     queue_look: float = 0.5
     # A reading can be off by this many points (noise, rounding down): the end may come this
@@ -117,8 +119,9 @@ class PollState:
         """Where the end is likely when only the estimate is to go by."""
         estimate = self.estimate or policy.default_estimate
         began_lo, began_hi = self.run_began()
-        spread = policy.window_sigmas * policy.estimate_spread
-        return began_lo + estimate * math.exp(-spread), began_hi + estimate * math.exp(spread)
+        early = math.exp(-policy.early_sigmas * policy.estimate_spread)
+        late = math.exp(policy.late_sigmas * policy.estimate_spread)
+        return began_lo + estimate * early, began_hi + estimate * late
 
 
 def next_delay(policy: PollPolicy, state: PollState, now: float) -> float:
