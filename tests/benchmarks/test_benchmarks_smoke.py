@@ -85,7 +85,7 @@ def test_polling_benchmark_runs_and_reports_every_strategy() -> None:
         }
         assert all(durations == planned[names[0]] for durations in planned.values())
     text = polling.render(report)
-    assert "| behaviour" in text and "fewer GETs than 1 s" in text and "webhook (limit)" in text
+    assert "| behaviour" in text and "fewer GETs than 1 s" in text and "webhook: fewer" in text
     assert report["config"]["tuned"] == {"approach": 0.3}
 
 

@@ -46,7 +46,7 @@ class PollPolicy:
     # polling starts `early_sigmas` before the estimate and goes on to `late_sigmas` after it:
     # polls late in the window are cheap (most tasks have ended), polls early are paid by all.
     estimate_spread: float = 0.15
-    early_sigmas: float = 1.4
+    early_sigmas: float = 1.65
     late_sigmas: float = 3.0
     # While the task is "pending" (queued), look again every this fraction of the estimate.
     queue_look: float = 0.5
@@ -116,12 +116,14 @@ class PollState:
         return end, end - policy.progress_noise / rate, single
 
     def time_window(self, policy: PollPolicy) -> tuple[float, float]:
-        """Where the end is likely when only the estimate is to go by."""
+        """Where the end is likely when only the estimate is to go by. A task that ends up to
+        one tail before the window opens is still noticed in time, so the window opens one
+        tail after the early quantile: what is missed is the same share at any estimate."""
         estimate = self.estimate or policy.default_estimate
         began_lo, began_hi = self.run_began()
         early = math.exp(-policy.early_sigmas * policy.estimate_spread)
         late = math.exp(policy.late_sigmas * policy.estimate_spread)
-        return began_lo + estimate * early, began_hi + estimate * late
+        return began_lo + estimate * early + policy.tail(estimate), began_hi + estimate * late
 
 
 def next_delay(policy: PollPolicy, state: PollState, now: float) -> float:
