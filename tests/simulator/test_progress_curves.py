@@ -15,7 +15,7 @@ from .conftest import MakeSim, client, create
 from .test_cli import parse
 
 VOICE = {"model": "kling-video-create-voice", "voice_url": "http://example.com/v.mp3"}
-SCALE = 0.02  # a voice task is estimated at 0.4 s; voices need no render, so ends are exact
+SCALE = 0.03  # a voice task is estimated at 0.6 s; voices need no render, so ends are exact
 
 Reading = tuple[float, str, int]  # seconds since the create, status, progress
 
@@ -69,7 +69,7 @@ def test_every_curve_over_http(make_sim: MakeSim, curve: str) -> None:
         check_honest(line)
     durations = [took(line) for line in lines]
     values = {p for line in lines for _, _, p in line}
-    slack = 0.1  # polling every ~10 ms on a busy machine, plus the round trips
+    slack = 0.15  # polling every ~10 ms on a busy (shared) machine, plus the round trips
     if curve in ("even", "queued"):
         assert len(values) > 10, lines
     if curve in ("even", "steps", "silent"):
