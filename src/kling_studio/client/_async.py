@@ -316,7 +316,7 @@ class AsyncClient:
             task = await self._poll_once(task_id, deadline)
             if task is not None:
                 state.estimate = task.estimated_time
-                state.observe(time.monotonic(), task.progress)
+                state.observe(time.monotonic(), task.progress, task.status)
                 await _notify(on_progress, task)
         while task is None or not task.done:
             delay = next_delay(policy, state, time.monotonic())
@@ -332,7 +332,7 @@ class AsyncClient:
             task = task.merged(fresh) if task else fresh
             if state.estimate is None:
                 state.estimate = task.estimated_time
-            state.observe(time.monotonic(), task.progress)
+            state.observe(time.monotonic(), task.progress, task.status)
             if changed:
                 await _notify(on_progress, task)
             if deadline is not None and not task.done and time.monotonic() >= deadline:

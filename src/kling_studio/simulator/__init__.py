@@ -6,6 +6,9 @@ Written from the contract, not from the client's models: nothing here imports th
 
 from .context import DEFAULT_API_KEY
 from .faults import FaultConfig
+from .progress import CURVES
 from .server import Simulator
 
-__all__ = ["DEFAULT_API_KEY", "FaultConfig", "Simulator"]
+PROGRESS_CURVES = tuple(CURVES)  # names for Simulator(progress=...), see progress.py
+
+__all__ = ["DEFAULT_API_KEY", "PROGRESS_CURVES", "FaultConfig", "Simulator"]

@@ -8,6 +8,7 @@ import threading
 
 from .context import DEFAULT_API_KEY
 from .faults import FaultConfig
+from .progress import CURVES
 from .render import BITRATES
 from .server import HOST, Simulator
 from .state import RESULT_SHAPES
@@ -33,6 +34,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for timings and faults")
     parser.add_argument("--result-shape", default="objects", choices=RESULT_SHAPES)
+    parser.add_argument(
+        "--progress",
+        default="even",
+        choices=list(CURVES),
+        help="how tasks progress and how long they take against their estimate (default: even)",
+    )
     parser.add_argument(
         "--balance", type=float, default=None, help="credits available (default: unlimited)"
     )
@@ -64,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         faults=faults,
         seed=args.seed,
         result_shape=args.result_shape,
+        progress=args.progress,
         balance=args.balance,
         upload_ttl=args.upload_ttl,
         data_dir=args.data_dir,

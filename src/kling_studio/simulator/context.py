@@ -8,6 +8,7 @@ from typing import Any
 
 from .faults import FaultInjector
 from .pipeline import Pipeline
+from .progress import check_progress
 from .render import Renderer
 from .state import Store, check_result_shape
 
@@ -31,6 +32,11 @@ class SimContext:
 
     def set_result_shape(self, shape: object) -> None:
         self.store.result_shape = check_result_shape(shape)
+
+    def set_progress(self, name: object) -> None:
+        curve = check_progress(name)
+        with self.store.lock:
+            self.store.curve = curve
 
     def set_balance(self, credits: object) -> None:
         """A number of credits (>= 0), or None for unlimited."""

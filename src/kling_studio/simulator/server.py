@@ -28,6 +28,7 @@ from .app import ABORT_KEY, build_app
 from .context import DEFAULT_API_KEY, SimContext
 from .faults import FaultConfig, FaultInjector, FaultsLike
 from .pipeline import Pipeline
+from .progress import check_progress
 from .render import BITRATES, Renderer
 from .state import Store, check_result_shape
 
@@ -112,6 +113,7 @@ class Simulator:
         api_keys: Iterable[str] | None = None,
         balance: float | None = None,
         result_shape: str = "objects",
+        progress: str = "even",
         url_ttl: float | None = None,
         upload_ttl: float | None = None,
         render_width: int = 320,
@@ -124,6 +126,7 @@ class Simulator:
         if bitrate not in BITRATES:
             raise ValueError(f"bitrate must be one of {', '.join(BITRATES)}; got {bitrate!r}")
         check_result_shape(result_shape)
+        curve = check_progress(progress)
         keys = frozenset(api_keys) if api_keys is not None else frozenset({DEFAULT_API_KEY})
         if not keys:
             raise ValueError("api_keys must hold at least one key")
@@ -145,6 +148,7 @@ class Simulator:
             url_ttl=DAY * time_scale if url_ttl is None else url_ttl,
             upload_ttl=upload_ttl,
             result_shape=result_shape,
+            curve=curve,
         )
         renderer = Renderer(self.data_dir / "renders", width=render_width, fps=fps, bitrate=bitrate)
         self._ctx = SimContext(
@@ -251,6 +255,15 @@ class Simulator:
     def result_shape(self, shape: str) -> None:
         """``objects`` (default), ``strings``, ``video_url``, ``output`` or ``mixed``."""
         self._ctx.set_result_shape(shape)
+
+    @property
+    def progress(self) -> str:
+        return self._ctx.store.curve.name
+
+    @progress.setter
+    def progress(self, name: str) -> None:
+        """How tasks created from now on progress: a name from ``simulator.progress.CURVES``."""
+        self._ctx.set_progress(name)
 
     @property
     def balance(self) -> float | None:

@@ -11,7 +11,6 @@ One lock guards it all: the server thread, render workers and the caller's threa
 from __future__ import annotations
 
 import copy
-import math
 import random
 import string
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import tariff
+from .progress import EVEN, Curve
 from .render import Rendered
 from .validation import VOICE_MODEL
 
@@ -76,6 +76,7 @@ class Task:
     voice_id: str | None = None
     expired: bool = False
     progress_seen: int = 0
+    curve: Curve = EVEN
 
     @property
     def is_voice(self) -> bool:
@@ -101,7 +102,7 @@ class Task:
         return "processing"
 
     def progress(self, now: float, status: str) -> int:
-        """Linear in time from the end of "pending" to the true end, +-1.5 noise, monotonic."""
+        """The curve's value from the end of "pending" to the true end, never going back."""
         if status == "completed":
             return 100
         if status == "failed":
@@ -111,8 +112,7 @@ class Task:
         if now <= begin:
             return self.progress_seen
         fraction = (now - begin) / max(1e-9, self.end - begin)
-        noise = self.rng.uniform(-1.5, 1.5) if status == "processing" else 0.0
-        value = min(99, max(0, math.floor(100 * fraction + noise)))
+        value = self.curve.value(fraction, self.rng, noisy=status == "processing")
         self.progress_seen = max(self.progress_seen, value)
         return self.progress_seen
 
@@ -136,6 +136,7 @@ class Store:
     url_ttl: float = 86400.0
     upload_ttl: float | None = None  # seconds an upload's link lives; None: as url_ttl
     result_shape: str = "objects"
+    curve: Curve = EVEN  # how progress moves and how long tasks take (see progress.py)
     clock: Clock = field(default_factory=Clock)
     requests: Counter[str] = field(default_factory=Counter)
     creates_accepted: int = 0
@@ -164,7 +165,8 @@ class Store:
             task_id = self._new_id(created)
             rng = random.Random(f"task:{self.seed}:{task_id}")
             # Real durations scatter around the estimate (lognormal, clipped to 0.7x..1.4x).
-            duration = estimate * min(1.4, max(0.7, rng.lognormvariate(0.0, 0.15)))
+            plan = self.curve.plan(estimate, rng, random.Random(f"queue:{self.seed}:{task_id}"))
+            duration = plan.duration
             task = Task(
                 id=task_id,
                 request=request,
@@ -173,10 +175,11 @@ class Store:
                 started_at=self.clock.now(),
                 estimate=estimate,
                 duration=duration,
-                pending_for=duration * rng.uniform(0.03, 0.08),
+                pending_for=plan.pending_for,
                 credits=credits,
                 shape=rng.choice(RESULT_SHAPES[:-1]),
                 rng=rng,
+                curve=self.curve,
             )
             if fail:
                 code = list(FAIL_CODES)[variant % len(FAIL_CODES)]
@@ -322,4 +325,5 @@ class Store:
                 "picture_sources": dict(self.picture_sources),
                 "balance": self.balance,
                 "result_shape": self.result_shape,
+                "progress": self.curve.name,
             }
