@@ -75,6 +75,7 @@ export interface TaskCard {
 export interface HistoryRow {
   local_id: string;
   task_id: string | null;
+  user: string | null;
   status: string;
   prompt: string;
   negative_prompt: string | null;

@@ -63,8 +63,14 @@ def postgres() -> Iterator[object]:
     machine has none, a failure under KLING_STUDIO_REQUIRE_POSTGRES=1."""
     import os
 
-    from .postgres_server import ENV_REQUIRE, ENV_URL, PostgresServer, find_binaries, required
-    from .postgres_server import throwaway_server
+    from .postgres_server import (
+        ENV_REQUIRE,
+        ENV_URL,
+        PostgresServer,
+        find_binaries,
+        required,
+        throwaway_server,
+    )
 
     given = os.environ.get(ENV_URL, "").strip()
     if given:

@@ -19,7 +19,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -128,10 +128,8 @@ def throwaway_server(binaries: Path) -> Iterator[PostgresServer]:
         _wait_ready(server)
         yield server
     finally:
-        try:
+        with suppress(subprocess.CalledProcessError):
             run(str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(folder, ignore_errors=True)
 
 

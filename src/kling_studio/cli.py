@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Image-to-video with Kling V3 through FoxAPI (key: FOXAPI_API_KEY).",
     )
     parser.add_argument("--home", help="data folder (default: KLING_STUDIO_HOME or per user)")
+    _history_option(parser, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = sub.add_parser("generate", help="make a video from a first (and last) frame")
@@ -67,16 +68,35 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", action="store_true")
     hist.add_argument("--status", action="append", help="only these statuses")
     hist.add_argument("--simulator", action="store_true", help="the simulated tasks' history")
+    hist.add_argument(
+        "--user",
+        metavar="NAME",
+        help="only this author's tasks ('me': mine; default: everyone's)",
+    )
 
     res = sub.add_parser("resume", help="follow unfinished tasks to the end, save videos")
     res.add_argument("--json", action="store_true")
     _backend_options(res)
+
+    for command in (gen, hist, res):
+        _history_option(command, argparse.SUPPRESS)
 
     sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
     from .simulator.cli import configure_parser
 
     configure_parser(sim)
     return parser
+
+
+def _history_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    # SUPPRESS: given before or after the command, neither default hides the other.
+    parser.add_argument(
+        "--history",
+        metavar="URL",
+        default=default,
+        help="the history: a path, sqlite:///file or postgresql://user:password@host:port/db "
+        "(default: KLING_STUDIO_HISTORY, else the data folder's history.sqlite3)",
+    )
 
 
 def _backend_options(parser: argparse.ArgumentParser) -> None:
@@ -123,12 +143,20 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _history_for(args: argparse.Namespace) -> Any:
-    """The history file; simulated tasks keep to their own, as in the studio."""
+    """The history: `--history`, else (with `--home`, or for simulated tasks, which keep to
+    their own as in the studio) the data folder's file, else KLING_STUDIO_HISTORY or the
+    default file."""
     from .config import default_home
     from .history._store import History
 
+    location = getattr(args, "history", None)
+    if location:
+        return History(location)
+    simulated = getattr(args, "simulator", False)
+    if not args.home and not simulated:
+        return History()
     home = Path(args.home) if args.home else default_home()
-    if getattr(args, "simulator", False):
+    if simulated:
         home = home / "simulator"
     return History(home / "history.sqlite3")
 
@@ -239,6 +267,8 @@ async def _resume(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     history = _history_for(args)
     filters: dict[str, Any] = {"status": args.status} if args.status else {}
+    if args.user:
+        filters["user"] = args.user
     try:
         if args.csv:
             history.df(**filters).to_csv(sys.stdout)
@@ -252,8 +282,8 @@ def _history(args: argparse.Namespace) -> int:
     for r in records:
         video = str(r.video_path) if r.video_path else "-"
         print(
-            f"{r.submitted_at:%Y-%m-%d %H:%M}  {r.status:<10}  {r.task_id or '-':<36}  "
-            f"{video}  {r.prompt[:60]!r}"
+            f"{r.submitted_at:%Y-%m-%d %H:%M}  {r.user or '-':<12}  {r.status:<10}  "
+            f"{r.task_id or '-':<36}  {video}  {r.prompt[:60]!r}"
         )
     return EXIT_OK
 

@@ -14,6 +14,8 @@ from .errors import ConfigurationError
 API_KEY_ENV = "FOXAPI_API_KEY"
 BASE_URL_ENV = "FOXAPI_BASE_URL"
 HOME_ENV = "KLING_STUDIO_HOME"
+USER_ENV = "KLING_STUDIO_USER"
+HUB_USER_ENV = "JUPYTERHUB_USER"
 
 
 def env(name: str) -> str | None:
@@ -47,3 +49,21 @@ def default_home() -> Path:
 def mask_key(key: str | None) -> str:
     """What may be shown of a key anywhere: only that one is set."""
     return "<set>" if key else "<not set>"
+
+
+def resolve_user(user: str | None = None) -> str:
+    """Who is working: `user=`, else KLING_STUDIO_USER, else JUPYTERHUB_USER (set in every
+    JupyterHub kernel), else the login name. Recorded as the author of every task."""
+    if user is not None:
+        if not isinstance(user, str) or not user.strip():
+            raise ConfigurationError("user is empty; pass a name or leave it out")
+        return user.strip()
+    found = env(USER_ENV) or env(HUB_USER_ENV)
+    if found:
+        return found
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"

@@ -106,6 +106,7 @@ class TaskRecord:
     winner: bool | None
     note: str | None
     raw: dict[str, Any] | None
+    user: str | None = None  # who made it (History(user=...), see config.resolve_user)
 
     @property
     def done(self) -> bool:
@@ -184,6 +185,7 @@ DATETIME: Final = "datetime64[us, UTC]"
 FRAME_DTYPES: Final[dict[str, str]] = {
     "local_id": "string",
     "task_id": "string",
+    "user": "string",
     "status": "category",  # CategoricalDtype(STATUSES, ordered=True), see frame()
     "progress": "Int64",
     "model": "string",
@@ -246,6 +248,7 @@ def _frame_row(r: TaskRecord) -> dict[str, Any]:
     return {
         "local_id": r.local_id,
         "task_id": r.task_id,
+        "user": r.user,
         "status": r.status,
         "progress": r.progress,
         "model": r.model,

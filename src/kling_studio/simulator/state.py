@@ -144,7 +144,12 @@ class Store:
         self.lock = threading.RLock()
         self.tasks: dict[str, Task] = {}
         self.uploads: dict[str, Upload] = {}
-        self._ids = random.Random(f"ids:{self.seed}")
+        # Task ids must differ between simulators (two notebooks on one home, each with its own
+        # simulator and the same seed, creating in the same second shared ids, and so one
+        # video file): the id's tail comes from the OS, while the task's behaviour still
+        # follows the seed and the order of creation.
+        self._ids = random.SystemRandom()
+        self._created = 0
 
     # -- tasks ----------------------------------------------------------------------------
 
@@ -161,7 +166,8 @@ class Store:
                 self.balance -= credits
             created = self.clock.wall()
             task_id = self._new_id(created)
-            rng = random.Random(f"task:{self.seed}:{task_id}")
+            self._created += 1
+            rng = random.Random(f"task:{self.seed}:{self._created}")
             # Real durations scatter around the estimate (lognormal, clipped to 0.7x..1.4x).
             duration = estimate * min(1.4, max(0.7, rng.lognormvariate(0.0, 0.15)))
             task = Task(

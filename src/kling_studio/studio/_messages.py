@@ -81,7 +81,7 @@ class Messages:
         return {"local_id": await self.studio.asubmit()}
 
     async def msg_history(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        filters: dict[str, Any] = {}
+        filters: dict[str, Any] = {"user": self.studio.shown_user}
         if msg.get("status"):
             filters["status"] = msg["status"]
         if msg.get("text"):

@@ -93,6 +93,7 @@ def history_row(record: TaskRecord) -> dict[str, Any]:
     return {
         "local_id": record.local_id,
         "task_id": record.task_id,
+        "user": record.user,
         "status": record.status,
         "prompt": record.prompt[:500],
         "negative_prompt": record.negative_prompt,
