@@ -76,6 +76,9 @@ class Task:
     voice_id: str | None = None
     expired: bool = False
     progress_seen: int = 0
+    gets: int = 0  # GET /v1/tasks/{id} answered for it (how many kernels poll it, in tests)
+    pollers: set[str] = field(default_factory=set)  # short hashes of the keys that polled it
+    video_gets: int = 0  # downloads of its video
 
     @property
     def is_voice(self) -> bool:
@@ -288,6 +291,9 @@ class Store:
                     "created": t.created,
                     "body": copy.deepcopy(t.body),
                     "status": t.status(now),
+                    "gets": t.gets,
+                    "pollers": sorted(t.pollers),
+                    "video_gets": t.video_gets,
                 }
                 for t in self.tasks.values()
             ]
