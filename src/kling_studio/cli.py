@@ -62,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--timeout", type=float, default=1800.0, help="total deadline (s)")
     _backend_options(gen)
 
-    hist = sub.add_parser("history", help="list past tasks")
+    hist = sub.add_parser("history", help="list past tasks; `history migrate --to URL` copies")
+    hist.add_argument(
+        "action", nargs="?", choices=["migrate"], help="migrate: copy this history into --to"
+    )
+    hist.add_argument(
+        "--to", metavar="URL", help="with migrate: the history to copy into (e.g. postgresql://)"
+    )
     fmt = hist.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
@@ -266,6 +272,10 @@ async def _resume(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     history = _history_for(args)
+    if args.action == "migrate":
+        return _migrate(args, history)
+    if args.to:
+        raise UsageError("--to is for `kling-studio history migrate --to URL`")
     filters: dict[str, Any] = {"status": args.status} if args.status else {}
     if args.user:
         filters["user"] = args.user
@@ -285,6 +295,24 @@ def _history(args: argparse.Namespace) -> int:
             f"{r.submitted_at:%Y-%m-%d %H:%M}  {r.user or '-':<12}  {r.status:<10}  "
             f"{r.task_id or '-':<36}  {video}  {r.prompt[:60]!r}"
         )
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace, source: Any) -> int:
+    from .history._migrate import copy_history
+    from .history._store import History
+
+    if not args.to:
+        raise UsageError("history migrate needs --to URL (the history to copy into)")
+    target = History(args.to)
+    if target.location.display == source.location.display:
+        raise UsageError("history migrate: --to names the history being copied")
+    done = copy_history(source, target)
+    print(
+        f"copied {done.tasks} task(s) and {done.videos} video(s) from "
+        f"{source.location.display} to {target.location.display}; "
+        f"{done.skipped} were there already"
+    )
     return EXIT_OK
 
 

@@ -21,7 +21,7 @@ from kling_studio.simulator import Simulator
 from ..conftest import make_picture
 
 TASKS = 12
-LEASE = 1.5  # seconds: a killed kernel's tasks are adopted this long after its last renewal
+LEASE = 4.0  # seconds: a killed kernel's tasks are adopted this long after its last renewal
 
 KERNEL = textwrap.dedent(
     """
@@ -49,6 +49,8 @@ KERNEL = textwrap.dedent(
         history = History(location, lease_seconds=lease)
         async with AsyncClient(poll_policy=policy) as client:
             runner = Runner(client, history, max_in_flight=32)
+            print("READY", flush=True)
+            await asyncio.to_thread(sys.stdin.readline)  # "go"
             print("RESUMED", len(await runner.resume()), flush=True)
             # Stay up until the whole history is done: a dead kernel's tasks come to us.
             while history.unfinished() or history.missing_videos() or runner.in_flight:
@@ -75,10 +77,17 @@ def _start(sim: Simulator, key: str, *argv: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", KERNEL, *argv],
         env=env,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _go(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
 
 
 def _line(proc: subprocess.Popen[str]) -> str:
@@ -110,10 +119,13 @@ def test_kernels_share_the_unfinished_tasks_and_take_over_a_dead_ones(
         # Its leases are free at once (a dead process of this machine): the first kernel to
         # resume takes every task; three more find them all held and take none.
         victim = _start(sim, KEYS[4], location, "resume", str(LEASE))
-        kernels: list[subprocess.Popen[str]] = []
+        kernels = [_start(sim, key, location, "resume", str(LEASE)) for key in KEYS[1:4]]
         try:
+            assert [_line(k) for k in [victim, *kernels]] == ["READY"] * 4  # all started up
+            _go(victim)
             assert _line(victim) == f"RESUMED {TASKS}"
-            kernels = [_start(sim, key, location, "resume", str(LEASE)) for key in KEYS[1:4]]
+            for k in kernels:
+                _go(k)
             assert [_line(k) for k in kernels] == ["RESUMED 0"] * 3
             victim.send_signal(signal.SIGKILL)  # mid-flight, holding every task
             victim.wait(10)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, MetaData, Table, Text
 
 APP_ID: Final = 0x4B4C4E47  # "KLNG" in SQLite's PRAGMA application_id: marks the file as ours
 # Alembic revisions, oldest first; SQLite's PRAGMA user_version holds their count.
-REVISIONS: Final = ("0001", "0002")
+REVISIONS: Final = ("0001", "0002", "0003")
 SCHEMA_VERSION: Final = len(REVISIONS)
 HEAD: Final = REVISIONS[-1]
 
@@ -62,6 +62,8 @@ tasks = Table(
     Column("author", Text),
     Column("lease_owner", Text),
     Column("lease_until", Text),
+    # 0003: the video's content hash; a shared history keeps its bytes in `videos`.
+    Column("video_sha256", Text),
     Index("tasks_submitted", "submitted_at"),
     Index("tasks_task_id", "task_id"),
     Index("tasks_status", "status"),
@@ -69,4 +71,14 @@ tasks = Table(
     Index("tasks_group", "group_id"),
     Index("tasks_author", "author", "submitted_at"),
     Index("tasks_video", "video_path"),
+)
+
+# 0003: video bytes by content (shared histories only; a SQLite history keeps files on disk).
+videos = Table(
+    "videos",
+    metadata,
+    Column("sha256", Text, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("stored_at", Text, nullable=False),
 )

@@ -35,6 +35,7 @@ from .. import config
 from ..errors import HistoryError
 from ..models import PreparedRequest, Task
 from . import _url
+from ._blobs import Videos, file_sha256, keep_bytes
 from ._faults import HistoryBusy, HistoryGone, file_identity
 from ._leases import Leases, lease_seconds_from, new_owner
 from ._reading import Reading
@@ -53,12 +54,12 @@ __all__ = ["DB_NAME", "SCHEMA_VERSION", "History", "HistoryBusy", "HistoryGone"]
 
 DB_NAME: Final = _url.DB_NAME
 VIDEOS_DIR: Final = "videos"
-SCHEMA_VERSION: Final = 2  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
+SCHEMA_VERSION: Final = 3  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
 
 _T = TypeVar("_T")
 
 
-class History(Reading, Leases):
+class History(Reading, Leases, Videos):
     """The task journal and its reader. Usable from several threads and several processes.
 
     `location`: a path (a file, or an existing folder to hold `history.sqlite3`), a
@@ -370,6 +371,10 @@ class History(Reading, Leases):
         from ._schema import tasks
 
         stored = self._store_path(Path(path))
+        try:
+            sha256: str | None = file_sha256(Path(path))
+        except OSError:
+            sha256 = None  # a path that is not (yet) a readable file: kept as given
 
         def work(conn: Connection) -> None:
             own = self._row(conn, local_id)
@@ -385,8 +390,11 @@ class History(Reading, Leases):
                         f"{other.local_id} (FoxAPI task {other.task_id}); it was not attached "
                         f"to task {local_id}."
                     )
+            if self.shared and sha256 is not None:
+                keep_bytes(conn, Path(path), sha256)  # any member's machine can play it
             changes = {"video_path": stored, "download_error": None, "url_expired": 0}
-            self._set(conn, local_id, changes | {"updated_at": iso(now())})
+            changes |= {"video_sha256": sha256, "updated_at": iso(now())}
+            self._set(conn, local_id, changes)
 
         self._run(work, write=True)
 
