@@ -87,8 +87,10 @@ class PostgresServer:
 
 
 @contextmanager
-def throwaway_server(binaries: Path) -> Iterator[PostgresServer]:
-    """initdb + pg_ctl in a temporary folder; stopped and removed at the end."""
+def throwaway_server(binaries: Path, *, durable: bool = False) -> Iterator[PostgresServer]:
+    """initdb + pg_ctl in a temporary folder; stopped and removed at the end. Not `durable`
+    (the tests): no fsync, for speed. `durable` (the benchmarks): PostgreSQL's defaults, so it
+    is compared fairly with SQLite's synchronous=FULL."""
     as_root = os.geteuid() == 0
     folder = Path(tempfile.mkdtemp(prefix="kls-pg-"))
     data, sockets, log = folder / "data", folder / "sockets", folder / "server.log"
@@ -118,10 +120,9 @@ def throwaway_server(binaries: Path) -> Iterator[PostgresServer]:
         "--locale=C.UTF-8",
         "--no-sync",
     )
-    options = (
-        f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off "
-        "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB"
-    )
+    options = f"-h 127.0.0.1 -p {port} -k {sockets} -c max_connections=200 -c shared_buffers=32MB"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     try:
         run(str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start")
         server = PostgresServer(f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{port}/postgres")
