@@ -32,8 +32,16 @@ def required() -> bool:
     return os.environ.get(ENV_REQUIRE, "").strip() not in ("", "0")
 
 
+ENV_BIN = "KLING_STUDIO_POSTGRES_BIN"  # a bin folder to use instead of looking (tests of this)
+
+
 def find_binaries() -> Path | None:
-    """The newest PostgreSQL bin folder with initdb, pg_ctl and postgres."""
+    """The PostgreSQL bin folder with initdb and pg_ctl: KLING_STUDIO_POSTGRES_BIN, else the
+    one on PATH, else the newest of Debian's."""
+    chosen = os.environ.get(ENV_BIN, "").strip()
+    if chosen:
+        folder = Path(chosen)
+        return folder if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file() else None
     found = shutil.which("pg_ctl")
     if found:
         return Path(found).parent
