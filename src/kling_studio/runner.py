@@ -235,9 +235,15 @@ class Runner:
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_ended)
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks and not self._adopting and self._heartbeat is not None:
+            self._heartbeat.cancel()  # nothing left to renew: no beat left pending
+            self._heartbeat = None
 
     async def _beat(self) -> None:
         """Renew this kernel's leases while it follows tasks; after resume(), adopt the tasks of

@@ -88,6 +88,17 @@ def test_a_location_that_is_no_url_we_know_is_refused() -> None:
     assert "hunter22" not in str(info.value)
 
 
+def test_importing_the_package_loads_no_database_library() -> None:
+    import subprocess
+
+    code = (
+        "import sys, kling_studio, kling_studio.history; "
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'psycopg') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 # --- schema and migrations ------------------------------------------------------------------
 
 
