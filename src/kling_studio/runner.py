@@ -226,11 +226,16 @@ class Runner:
 
     async def aclose(self) -> None:
         beat, self._heartbeat = self._heartbeat, None
-        if beat is not None:
-            beat.cancel()
+        self._adopting = False
+        if beat is not None and not beat.done():
+            if beat.get_loop() is asyncio.get_running_loop():
+                beat.cancel()
+                await asyncio.gather(beat, return_exceptions=True)
+            else:  # the beat runs on the loop the tasks ran on (e.g. the studio's engine)
+                beat.get_loop().call_soon_threadsafe(beat.cancel)
         for t in list(self._tasks):
             t.cancel()
-        await asyncio.gather(*list(self._tasks), *([beat] if beat else []), return_exceptions=True)
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
