@@ -97,6 +97,7 @@ export interface TaskCard {
 export interface HistoryRow {
   local_id: string;
   task_id: string | null;
+  user: string | null;
   status: TaskStatus;
   prompt: string;
   negative_prompt: string | null;

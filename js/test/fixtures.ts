@@ -57,6 +57,7 @@ export function historyRow(i: number, over: Partial<HistoryRow> = {}): HistoryRo
   return {
     local_id: `L${i}`,
     task_id: `task-${i}`,
+    user: i % 3 === 0 ? "ada" : "bob",
     status: i % 7 === 0 ? "failed" : "completed",
     prompt: `Prompt number ${i}`,
     negative_prompt: null,

@@ -32,7 +32,7 @@ const VIEWPORT = 420;
 const SEARCH_DEBOUNCE_MS = 250;
 // The history's statuses (Python's statuses.RECORD_STATUSES, generated); "" is every status.
 const STATUSES = ["", ...RECORD_STATUSES];
-export const COLUMNS = ["Status", "Prompt", "Settings", "Created", "Elapsed", "Error"];
+export const COLUMNS = ["Status", "Prompt", "Settings", "Created", "Elapsed", "Error", "By"];
 
 function cell(tr: HTMLTableRowElement, text: string, cls?: string): void {
   const td = document.createElement("td");
@@ -64,6 +64,8 @@ export function renderHistoryRows(rows: readonly HistoryRow[], selected: string 
     cell(tr, error);
     // One line per row (the table is windowed): the whole prompt and error show on hover.
     if (error) (tr.lastChild as HTMLElement).title = error;
+    // Who made it (a shared history's gallery shows everyone's): text, never HTML.
+    cell(tr, typeof r.user === "string" ? r.user : "", "kls-cell-user");
     frag.appendChild(tr);
   }
   return frag;

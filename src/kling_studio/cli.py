@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Image-to-video with Kling V3 through FoxAPI (key: FOXAPI_API_KEY).",
     )
     parser.add_argument("--home", help="data folder (default: KLING_STUDIO_HOME or per user)")
+    _history_option(parser, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = sub.add_parser("generate", help="make a video from a first (and last) frame")
@@ -78,23 +79,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _backend_options(gen)
 
-    hist = sub.add_parser("history", help="list past tasks")
+    hist = sub.add_parser("history", help="list past tasks; `history migrate --to URL` copies")
+    hist.add_argument(
+        "action", nargs="?", choices=["migrate"], help="migrate: copy this history into --to"
+    )
+    hist.add_argument(
+        "--to", metavar="URL", help="with migrate: the history to copy into (e.g. postgresql://)"
+    )
     fmt = hist.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     hist.add_argument("--status", action="append", help="only these statuses")
     hist.add_argument("--simulator", action="store_true", help="the simulated tasks' history")
+    hist.add_argument(
+        "--user",
+        metavar="NAME",
+        help="only this author's tasks ('me': mine; default: everyone's)",
+    )
 
     res = sub.add_parser("resume", help="follow unfinished tasks to the end, save videos")
     res.add_argument("--json", action="store_true")
     res.add_argument("--timeout", type=float, default=1800.0, help="total deadline (s)")
     _backend_options(res)
 
+    for command in (gen, hist, res):
+        _history_option(command, argparse.SUPPRESS)
+
     sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
     from .simulator.cli import configure_parser
 
     configure_parser(sim)
     return parser
+
+
+def _history_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    # SUPPRESS: given before or after the command, neither default hides the other.
+    parser.add_argument(
+        "--history",
+        metavar="URL",
+        default=default,
+        help="the history: a path, sqlite:///file or postgresql://user:password@host:port/db "
+        "(default: KLING_STUDIO_HISTORY, else the data folder's history.sqlite3)",
+    )
 
 
 def _backend_options(parser: argparse.ArgumentParser) -> None:
@@ -162,12 +188,20 @@ def _log_in_one_line() -> None:
 
 
 def _history_for(args: argparse.Namespace) -> Any:
-    """The history file; simulated tasks keep to their own, as in the studio."""
+    """The history: `--history`, else (with `--home`, or for simulated tasks, which keep to
+    their own as in the studio) the data folder's file, else KLING_STUDIO_HISTORY or the
+    default file."""
     from .config import history_path
     from .history._store import History
 
+    location = getattr(args, "history", None)
+    if location:
+        return History(location)
+    simulated = getattr(args, "simulator", False)
+    if not args.home and not simulated:
+        return History()
     home = Path(args.home) if args.home else None
-    return History(history_path(home, simulator=getattr(args, "simulator", False)))
+    return History(history_path(home, simulator=simulated))
 
 
 def _request_from(args: argparse.Namespace) -> Any:
@@ -275,14 +309,14 @@ def failure_line(record: Any) -> str:
 
 
 def history_line(record: Any) -> str:
-    """One task of `kling-studio history`: when, status, id, video, prompt, error code."""
+    """One task of `kling-studio history`: when, who, status, id, video, prompt, error code."""
     from .history._view import view
 
     seen = view(record)
     video = str(record.video_path) if record.video_path else "-"
     line = (
-        f"{record.submitted_at:%Y-%m-%d %H:%M}  {seen.status:<10}  {record.task_id or '-':<36}  "
-        f"{video}  {record.prompt[:60]!r}"
+        f"{record.submitted_at:%Y-%m-%d %H:%M}  {record.user or '-':<12}  {seen.status:<10}  "
+        f"{record.task_id or '-':<36}  {video}  {record.prompt[:60]!r}"
     )
     return f"{line}  {seen.error_code}" if seen.error_code else line
 
@@ -354,7 +388,13 @@ async def _check_can_follow(client: Any, history: Any) -> None:
 
 def _history(args: argparse.Namespace) -> int:
     history = _history_for(args)
+    if args.action == "migrate":
+        return _migrate(args, history)
+    if args.to:
+        raise UsageError("--to is for `kling-studio history migrate --to URL`")
     filters: dict[str, Any] = {"status": args.status} if args.status else {}
+    if args.user:
+        filters["user"] = args.user
     try:
         if args.csv:
             history.df(**filters).to_csv(sys.stdout)
@@ -367,6 +407,24 @@ def _history(args: argparse.Namespace) -> int:
         return EXIT_OK
     for r in records:
         print(history_line(r))
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace, source: Any) -> int:
+    from .history._migrate import copy_history
+    from .history._store import History
+
+    if not args.to:
+        raise UsageError("history migrate needs --to URL (the history to copy into)")
+    target = History(args.to)
+    if target.location.display == source.location.display:
+        raise UsageError("history migrate: --to names the history being copied")
+    done = copy_history(source, target)
+    print(
+        f"copied {done.tasks} task(s) and {done.videos} video(s) from "
+        f"{source.location.display} to {target.location.display}; "
+        f"{done.skipped} were there already"
+    )
     return EXIT_OK
 
 

@@ -18,6 +18,8 @@ HOME_ENV = "KLING_STUDIO_HOME"
 HISTORY_FILE = "history.sqlite3"
 # Simulated tasks keep their own history (and videos) beside the real one, never mixed with it.
 SIMULATOR_DIR = "simulator"
+USER_ENV = "KLING_STUDIO_USER"
+HUB_USER_ENV = "JUPYTERHUB_USER"
 
 
 def env(name: str) -> str | None:
@@ -60,3 +62,21 @@ def history_path(home: Path | None = None, *, simulator: bool = False) -> Path:
     """The history file: in `home` (default_home() when None), or in its simulator folder."""
     folder = home if home is not None else default_home()
     return (folder / SIMULATOR_DIR if simulator else folder) / HISTORY_FILE
+
+
+def resolve_user(user: str | None = None) -> str:
+    """Who is working: `user=`, else KLING_STUDIO_USER, else JUPYTERHUB_USER (set in every
+    JupyterHub kernel), else the login name. Recorded as the author of every task."""
+    if user is not None:
+        if not isinstance(user, str) or not user.strip():
+            raise ConfigurationError("user is empty; pass a name or leave it out")
+        return user.strip()
+    found = env(USER_ENV) or env(HUB_USER_ENV)
+    if found:
+        return found
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"

@@ -103,6 +103,7 @@ class TaskRecord:
     winner: bool | None
     note: str | None
     raw: dict[str, Any] | None
+    user: str | None = None  # who made it (History(user=...), see config.resolve_user)
 
     @property
     def done(self) -> bool:
@@ -196,6 +197,7 @@ DATETIME: Final = "datetime64[us, UTC]"
 FRAME_DTYPES: Final[dict[str, str]] = {
     "local_id": "string",
     "task_id": "string",
+    "user": "string",
     "status": "category",  # CategoricalDtype(STATUSES, ordered=True), see frame()
     "shown_status": "string",  # what a person sees (history._view), as in every other view
     "progress": "Int64",
@@ -263,6 +265,7 @@ def _frame_row(r: TaskRecord) -> dict[str, Any]:
     return {
         "local_id": r.local_id,
         "task_id": r.task_id,
+        "user": r.user,
         "status": r.status,
         "shown_status": str(seen.status),
         "progress": r.progress,

@@ -80,6 +80,11 @@ class Runner:
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[Listener] = []
         self._journal = Journal(self._emit, self._tasks)
+        # Leases (history/_leases.py): renewed while tasks are followed; after resume(), the
+        # same beat adopts tasks whose kernel stopped renewing (it died).
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._adopting = False
+        self._held_elsewhere = 0  # tasks another kernel followed at the last look
 
     # --- listeners --------------------------------------------------------------------------
 
@@ -191,6 +196,14 @@ class Runner:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
+        beat, self._heartbeat = self._heartbeat, None
+        self._adopting = False
+        if beat is not None and not beat.done():
+            if beat.get_loop() is asyncio.get_running_loop():
+                beat.cancel()
+                await asyncio.gather(beat, return_exceptions=True)
+            else:  # the beat runs on the loop the tasks ran on (e.g. the studio's engine)
+                beat.get_loop().call_soon_threadsafe(beat.cancel)
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
@@ -206,7 +219,36 @@ class Runner:
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_ended)
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks and not self._adopting and self._heartbeat is not None:
+            self._heartbeat.cancel()  # nothing left to renew: no beat left pending
+            self._heartbeat = None
+
+    async def _beat(self) -> None:
+        """Renew this kernel's leases while it follows tasks; after resume(), adopt the tasks of
+        kernels that stopped renewing. Ends when this kernel follows nothing and no other
+        kernel holds a task it might have to take over."""
+        interval = self.history.lease_seconds / 3
+        while self._tasks or (self._adopting and self._held_elsewhere):
+            await asyncio.sleep(interval)
+            try:
+                followed = [x.local_id for x in self._live.values() if not x.done.is_set()]
+                self.history.renew(followed)
+                if self._adopting:
+                    await self._adopt()
+            except Exception:  # a busy or unreachable history: try again at the next beat
+                log.warning("renewing task leases failed", exc_info=True)
+
+    def _release(self, local_id: str) -> None:
+        try:
+            self.history.release(local_id)
+        except Exception:  # the lease runs out by itself
+            log.warning("releasing the lease of %s failed", local_id, exc_info=True)
 
     # --- one task, start to end -------------------------------------------------------------
 
@@ -250,6 +292,7 @@ class Runner:
         finally:
             await self._journal.settle(live)
             live.done.set()
+            self._release(live.local_id)
 
     async def _create(self, live: Live, prepared: PreparedRequest) -> Task | str | None:
         """Send the create; the task (or, when only its id could be read, the id) to follow."""
@@ -456,21 +499,40 @@ class Runner:
         process died): it becomes `unknown`, since the task may exist. An `unknown` record whose
         answer had an id is followed by that id.
 
+        Several kernels may resume one shared history: each task is taken by exactly one (its
+        lease, history/_leases.py); a task another live kernel follows is left to it, and from
+        now on this runner also adopts tasks whose kernel dies (once their lease runs out).
+
         Temporary files of downloads that a killed process left are removed first; only those
         untouched for an hour, since a live download (another kernel's) writes at least every
         read timeout (60 s).
         """
         self.cache.clean_partials(older_than=PARTIAL_MAX_AGE)
+        self._adopting = True
+        resumed = await self._adopt()
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+        return resumed
+
+    async def _adopt(self) -> list[str]:
+        """Start following every unfinished task (and missing video) whose lease is free."""
         resumed: list[str] = []
+        held_elsewhere = 0
         for record in self.history.unfinished():
             if record.local_id in self._live:
                 continue
+            if record.status == "unknown" and record.task_id is None:
+                continue  # nothing to follow: only a person can tell whether it exists
+            if not self.history.claim(record.local_id):
+                held_elsewhere += 1  # another kernel follows it
+                continue
             if record.status == "submitting" or (record.task_id is None):
-                if record.status != "unknown":
-                    self.history.mark_unknown(
-                        record.local_id,
-                        "the process stopped after journalling the create, before its answer",
-                    )
+                # Its kernel's lease ran out before the create's answer was journalled.
+                self.history.mark_unknown(
+                    record.local_id,
+                    "the process stopped after journalling the create, before its answer",
+                )
+                self._release(record.local_id)
                 continue
             live = self._live_from(record)
             self._emit(live)
@@ -479,9 +541,13 @@ class Runner:
         for record in self.history.missing_videos():
             if record.local_id in self._live or record.task_id is None or not record.video_url:
                 continue
+            if not self.history.claim(record.local_id):
+                held_elsewhere += 1  # another kernel is downloading it
+                continue
             live = self._live_from(record)
             self._spawn(self._download_only(live, record.video_url, record.task_id))
             resumed.append(record.local_id)
+        self._held_elsewhere = held_elsewhere
         return resumed
 
     def _live_from(self, record: TaskRecord) -> Live:
@@ -500,6 +566,7 @@ class Runner:
         finally:
             await self._journal.settle(live)
             live.done.set()
+            self._release(live.local_id)
 
     async def _download_only(self, live: Live, url: str, task_id: str) -> None:
         try:
@@ -507,6 +574,7 @@ class Runner:
         finally:
             await self._journal.settle(live)
             live.done.set()
+            self._release(live.local_id)
 
     # --- remix ------------------------------------------------------------------------------
 

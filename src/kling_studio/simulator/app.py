@@ -11,6 +11,7 @@ import asyncio
 import base64
 import binascii
 import gzip
+import hashlib
 import json
 import mimetypes
 import re
@@ -252,6 +253,10 @@ def _get_task(ctx: SimContext) -> Handler:
         task = ctx.store.task(request.path_params["task_id"])
         if task is None:
             return not_found()
+        key = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        with ctx.store.lock:
+            task.gets += 1
+            task.pollers.add(hashlib.sha256(key.encode()).hexdigest()[:8])
         return JSONResponse(ctx.store.view(task, ctx.base_url))
 
     return handler
@@ -387,6 +392,8 @@ def _serve_video(ctx: SimContext) -> Handler:
             return PlainTextResponse("404 Not Found", 404)
         if ctx.store.video_expired(task):
             return _expired()
+        with ctx.store.lock:
+            task.video_gets += 1
         return FileResponse(task.output.path, media_type="video/mp4")
 
     return handler

@@ -77,6 +77,9 @@ class Task:
     expired: bool = False
     progress_seen: int = 0
     curve: Curve = EVEN
+    gets: int = 0  # GET /v1/tasks/{id} answered for it (how many kernels poll it, in tests)
+    pollers: set[str] = field(default_factory=set)  # short hashes of the keys that polled it
+    video_gets: int = 0  # downloads of its video
 
     @property
     def is_voice(self) -> bool:
@@ -146,7 +149,12 @@ class Store:
         self.lock = threading.RLock()
         self.tasks: dict[str, Task] = {}
         self.uploads: dict[str, Upload] = {}
-        self._ids = random.Random(f"ids:{self.seed}")
+        # Task ids must differ between simulators (two notebooks on one home, each with its own
+        # simulator and the same seed, creating in the same second shared ids, and so one
+        # video file): the id's tail comes from the OS, while the task's behaviour still
+        # follows the seed and the order of creation.
+        self._ids = random.SystemRandom()
+        self._created = 0
 
     # -- tasks ----------------------------------------------------------------------------
 
@@ -163,7 +171,8 @@ class Store:
                 self.balance -= credits
             created = self.clock.wall()
             task_id = self._new_id(created)
-            rng = random.Random(f"task:{self.seed}:{task_id}")
+            self._created += 1
+            rng = random.Random(f"task:{self.seed}:{self._created}")
             # Real durations scatter around the estimate (lognormal, clipped to 0.7x..1.4x).
             plan = self.curve.plan(estimate, rng, random.Random(f"queue:{self.seed}:{task_id}"))
             duration = plan.duration
@@ -286,6 +295,9 @@ class Store:
                     "created": t.created,
                     "body": copy.deepcopy(t.body),
                     "status": t.status(now),
+                    "gets": t.gets,
+                    "pollers": sorted(t.pollers),
+                    "video_gets": t.video_gets,
                 }
                 for t in self.tasks.values()
             ]

@@ -111,6 +111,7 @@ class TaskCard(TypedDict):
 class HistoryRow(TypedDict):
     local_id: str
     task_id: str | None
+    user: str | None  # the author (a shared history holds several people's tasks)
     status: TaskStatus
     prompt: str
     negative_prompt: str | None

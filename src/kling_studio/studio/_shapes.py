@@ -87,6 +87,7 @@ def history_row(record: TaskRecord) -> HistoryRow:
     return {
         "local_id": record.local_id,
         "task_id": record.task_id,
+        "user": record.user,
         "status": seen.status,
         "prompt": record.prompt[:500],
         "negative_prompt": record.negative_prompt,

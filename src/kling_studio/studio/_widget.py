@@ -47,6 +47,13 @@ T = TypeVar("T")
 STATIC = Path(__file__).parent / "static"
 
 
+class _Shown:
+    """The default of `history_df(user=...)`: whatever `Studio(show=...)` chose."""
+
+
+_SHOWN = _Shown()
+
+
 class Studio(anywidget.AnyWidget):
     """Pick frames, write a prompt, press Generate, watch it run, play the video inline.
 
@@ -70,6 +77,8 @@ class Studio(anywidget.AnyWidget):
         api_key: str | None = None,
         base_url: str | None = None,
         history: History | str | Path | None = None,
+        user: str | None = None,
+        show: str = "mine",
         simulator: bool | None = None,
         time_scale: float = 0.2,
         max_in_flight: int = 4,
@@ -77,17 +86,24 @@ class Studio(anywidget.AnyWidget):
     ) -> None:
         # Keyword-only and no **kwargs: a misspelt option is an error, not silently ignored.
         backend = choose_backend(api_key, base_url, simulator=simulator, time_scale=time_scale)
+        if not isinstance(show, str) or not show.strip():
+            raise InputError(
+                'show is "mine", "everyone" or a user name; got ' + repr(show), field="show"
+            )
         if isinstance(history, History):
             store = history
         elif history is not None:
-            store = History(history)
+            store = History(history, user=user)
         elif backend.mode == "simulator":
             # Simulated tasks stay out of the real history.
             from ..config import history_path
 
-            store = History(history_path(simulator=True))
+            store = History(history_path(simulator=True), user=user)
         else:
-            store = History()
+            store = History(user=user)  # KLING_STUDIO_HISTORY, else the default file
+        # Whose tasks the history list shows: the user's own by default; "everyone" is the
+        # class gallery of a shared history.
+        self.shown_user: str | None = {"mine": "me", "everyone": None}.get(show, show.strip())
         super().__init__(
             backend=backend.public(),
             rules=c.rules_for_front_end(),
@@ -115,7 +131,7 @@ class Studio(anywidget.AnyWidget):
             self._engine.submit(self.runner.resume()).add_done_callback(self._engine_done)
 
     def __repr__(self) -> str:
-        return f"Studio(backend={self._backend!r}, history={str(self.history.path)!r})"
+        return f"Studio(backend={self._backend!r}, history={self.history.location.display!r})"
 
     # --- Python API -------------------------------------------------------------------------
 
@@ -227,9 +243,13 @@ class Studio(anywidget.AnyWidget):
         """Follow unfinished tasks of the history to their end (done at start by default)."""
         return self._run(self.runner.resume())
 
-    def history_df(self, **filters: Any) -> Any:
-        """The history as a pandas DataFrame (filters: status, since, text)."""
-        return self.history.df(**filters)
+    def history_df(self, *, user: str | _Shown | None = _SHOWN, **filters: Any) -> Any:
+        """The history as a pandas DataFrame, with each task's author in the `user` column.
+
+        Filters: status, since, text, group_id, and `user`: `"me"` (my tasks), a user name, or
+        None (everyone's); by default the studio's `show=` choice (the user's own tasks)."""
+        chosen = self.shown_user if isinstance(user, _Shown) else user
+        return self.history.df(user=chosen, **filters)
 
     def wait_all(self, timeout: float | None = None) -> None:
         """Block until every task in flight (and every queued variant of a comparison) ended."""
@@ -428,7 +448,7 @@ class Studio(anywidget.AnyWidget):
             self._refresh_history()
 
     def _refresh_history(self) -> None:
-        self.history_count = self.history.count()
+        self.history_count = self.history.count(user=self.shown_user)
         self.history_rev += 1
 
     # --- pictures ---------------------------------------------------------------------------
