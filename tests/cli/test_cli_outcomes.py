@@ -125,7 +125,7 @@ def test_a_locked_history_is_one_sentence_and_nothing_is_sent(
         code = (  # the CLI as it is, with a short lock timeout so that the test is quick
             "import sys; from kling_studio.cli import main; "
             "import kling_studio.history._store as s;"
-            "s.History.__init__.__kwdefaults__ = {'busy_timeout': 0.3};"
+            "s.History.__init__.__kwdefaults__['busy_timeout'] = 0.3;"
             "sys.exit(main(sys.argv[1:]))"
         )
         done = subprocess.run(

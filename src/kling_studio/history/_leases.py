@@ -141,15 +141,15 @@ class Leases:
 
         return self._run(work, write=True)
 
-    def release(self, local_id: str) -> None:
-        """Give a task's lease back (it ended, or this kernel stops following it)."""
+    def release(self, local_id: str | None = None) -> None:
+        """Give a task's lease back (it ended, or this kernel stops following it); with no id,
+        every lease this kernel holds (it closes its history: another may take them at once)."""
         from ._schema import tasks
 
+        mine = tasks.c.lease_owner == self.owner
+        where = mine if local_id is None else (tasks.c.local_id == local_id) & mine
+
         def work(conn: Connection) -> None:
-            conn.execute(
-                tasks.update()
-                .where(tasks.c.local_id == local_id, tasks.c.lease_owner == self.owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+            conn.execute(tasks.update().where(where).values(lease_owner=None, lease_until=None))
 
         self._run(work, write=True)

@@ -22,6 +22,7 @@ both, migrated by Alembic on connect (`_engine.py`, `_schema.py`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -186,6 +187,10 @@ class History(Reading, Leases, Videos):
                 raise self._error(exc) from None
 
     def close(self) -> None:
+        """Hand back this kernel's leases (a closed history follows nothing), then disconnect."""
+        if self._engine is not None and self._pid == os.getpid():
+            with contextlib.suppress(HistoryError):  # closing must not fail: they run out anyway
+                self.release()
         with self._lock:
             if self._engine is not None:
                 if self._pid == os.getpid():
