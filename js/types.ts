@@ -167,3 +167,33 @@ export interface Traits {
   error: BackendError | null;
   comparison: Comparison | null;
 }
+
+// --- Studio media: posters, authors, continue-from, stitch (agreed with the Python side; one
+// block so it can move into the generated protocol file as a whole) ---
+
+/** A small poster of a result: only ever a `data:image/jpeg;base64,...` URL made by Python. */
+export type PosterUrl = string;
+
+/** Fields that task cards and history rows gain; absent (older Python) reads as null. */
+export interface MediaFields {
+  poster: PosterUrl | null;
+  /** Who made it (text, never HTML). */
+  user: string | null;
+}
+
+/** Request `{kind: "continue_from", local_id, slot}`; the reply is the slot's `PictureInfo`. */
+export interface ContinueFromRequest {
+  kind: "continue_from";
+  local_id: string;
+  slot: Slot;
+}
+
+/** Request `{kind: "stitch", local_ids}` (in play order); the reply is `StitchReply`. */
+export interface StitchRequest {
+  kind: "stitch";
+  local_ids: string[];
+}
+
+export interface StitchReply {
+  local_id: string;
+}
