@@ -15,7 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from kling_studio.studio._fallback import MAX_TASKS, Fallback, small_poster, task_html
