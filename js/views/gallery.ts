@@ -180,6 +180,7 @@ export class GalleryView {
     if (!tile) return;
     if (e.key === " " && this.selecting && e.target === tile.open) {
       e.preventDefault();
+      e.stopPropagation();
       if (isPlayable(tile.item)) this.pick(tile.item.local_id, e.shiftKey);
       return;
     }
@@ -187,7 +188,9 @@ export class GalleryView {
     const index = order.indexOf(tile);
     const to = moveIndex(e.key, index, order.length, this.columns(order));
     if (to === null) return;
+    // Handled here: JupyterLab must not also move between cells.
     e.preventDefault();
+    e.stopPropagation();
     const next = order[to];
     if (!next) return;
     this.setFocus(next.item.local_id);

@@ -188,6 +188,7 @@ export class HistoryView {
     scope.listen(this.wrap, "keydown", (e) => {
       if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
       e.preventDefault();
+      e.stopPropagation();
       const at = this.rows.findIndex((r) => r.local_id === this.selected);
       const next = this.rows[Math.min(this.rows.length - 1, Math.max(0, at < 0 ? 0 : at + (e.key === "ArrowDown" ? 1 : -1)))];
       if (!next) return;
