@@ -139,6 +139,8 @@ export const CSS = `
 .kls-create { display: flex; flex-direction: column; gap: 10px; min-width: 0; }
 .kls-workspace { display: grid; grid-template-columns: minmax(300px, 390px) minmax(0, 1fr); gap: 14px; height: var(--kls-work-h); min-height: 0; }
 .kls-inputs { display: flex; flex-direction: column; gap: 10px; overflow: auto; min-height: 0; padding: 2px 6px 0 2px; overscroll-behavior: contain; }
+.kls-inputs > * { flex-shrink: 0; }
+.kls-facts { overflow-wrap: anywhere; }
 .kls-form { display: flex; flex-direction: column; gap: 8px; }
 .kls-inputs .kls-generate { position: sticky; bottom: 0; z-index: 2; background: var(--kls-bg); padding: 8px 0 6px; margin-top: auto;
   border-top: 1px solid var(--kls-border); }

@@ -165,6 +165,9 @@ export class GalleryView {
     const tile = this.tileOf(e.target);
     if (!tile || e.target === tile.check) return;
     const id = tile.item.local_id;
+    // The keyboard carries on from the tile clicked (arrows, Space, Escape).
+    this.setFocus(id);
+    if (document.activeElement !== tile.open) tile.open.focus({ preventScroll: true });
     if (e.shiftKey || e.ctrlKey || e.metaKey) {
       e.preventDefault();
       if (!this.selecting) this.setSelecting(true);
