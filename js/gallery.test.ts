@@ -3,7 +3,7 @@ import { mergeItems } from "./gallery-items";
 import { columnsFromLefts, moveIndex } from "./gallery-keys";
 import { chooseLayout, NARROW_BELOW } from "./layout";
 import { Selection } from "./selection";
-import { isGenerateKey } from "./studio";
+import { isGenerateKey, isStudioKey, SUPPRESS } from "./keyboard";
 import { settle } from "./test/fake-model";
 import { card, historyRow } from "./test/fixtures";
 import { mount, type Mounted } from "./test/mount";
@@ -89,6 +89,19 @@ describe("the gallery's items", () => {
     const rows = [historyRow(1)];
     const items = mergeItems([card({ local_id: "elsewhere" })], rows, false);
     expect(items.map((i) => i.local_id)).toEqual(["L1"]);
+  });
+});
+
+describe("keys kept from JupyterLab", () => {
+  it("keeps plain keys and Ctrl/Cmd+Enter, lets other shortcuts (Ctrl+S) through", () => {
+    const k = (key: string, mods: Partial<KeyboardEventInit> = {}) => ({ key, ctrlKey: false, metaKey: false, altKey: false, ...mods });
+    expect(isStudioKey(k("ArrowRight"))).toBe(true);
+    expect(isStudioKey(k("Enter"))).toBe(true);
+    expect(isStudioKey(k("a"))).toBe(true);
+    expect(isStudioKey(k("Enter", { shiftKey: true }))).toBe(true);
+    expect(isStudioKey(k("Enter", { ctrlKey: true }))).toBe(true);
+    expect(isStudioKey(k("s", { ctrlKey: true }))).toBe(false);
+    expect(isStudioKey(k("s", { metaKey: true }))).toBe(false);
   });
 });
 
@@ -232,12 +245,23 @@ describe("the gallery", () => {
     x.model.answer("generate", () => ({ local_id: "g1" }));
     x.model.set("pictures", { image: { name: "cat.png", source: "file", url: null, width: 1280, height: 720, size: 200_000, format: "PNG", thumb: null, problems: [] }, image_tail: null });
     const outside = vi.fn();
+    const suppressed: boolean[] = [];
     document.body.addEventListener("keydown", outside);
+    // Where Lumino listens: it must find the studio marked while the key is dispatched.
+    const lumino = (e: Event) => suppressed.push(!!(e.target as Element).closest(`[${SUPPRESS}]`));
+    document.addEventListener("keydown", lumino, true);
     const e = key(x.q("kls-prompt"), "Enter", { ctrlKey: true });
     expect(e.defaultPrevented).toBe(true);
     expect(outside).not.toHaveBeenCalled();
+    expect(suppressed).toEqual([true]);
+    vi.advanceTimersByTime(1);
+    expect(x.el.querySelector(`[${SUPPRESS}]`)).toBeNull();
+    // Ctrl+S is JupyterLab's: not marked.
+    key(x.q("kls-prompt"), "s", { ctrlKey: true });
+    expect(suppressed).toEqual([true, false]);
     await settle();
     expect(x.model.sentOf("generate")).toHaveLength(1);
     document.body.removeEventListener("keydown", outside);
+    document.removeEventListener("keydown", lumino, true);
   });
 });

@@ -168,7 +168,7 @@ describe("the windowed history table", () => {
       expect(start + ids.length).toBeGreaterThan(Math.min(first + 14, 9_999));
     }
     x.scope.dispose();
-  });
+  }, 30_000); // 200 checked scrolls of a 10,000-row page: seconds on a loaded 2-core machine
 
   it("selects a clicked row, and the selection survives rebuilding the window", async () => {
     const x = openHistory(10_000);

@@ -10,6 +10,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { h } from "./dom";
 import { FormStore } from "./form-store";
+import { isGenerateKey, keepKeysFromJupyter } from "./keyboard";
 import type { GalleryItem } from "./gallery-items";
 import { chooseLayout, type Layout } from "./layout";
 import { formProblems, pictureProblems, readRules, type Problem } from "./rules";
@@ -36,11 +37,6 @@ export interface StudioOptions {
 }
 
 const VIDEOS_AT_ONCE = 2;
-
-/** Ctrl+Enter, or ⌘+Enter on a Mac. */
-export function isGenerateKey(e: Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey" | "altKey">): boolean {
-  return e.key === "Enter" && (e.ctrlKey || e.metaKey) && !e.altKey;
-}
 
 export function mountStudio(model: AnyModel<Traits>, el: HTMLElement, opts: StudioOptions = {}): () => void {
   const scope = new Scope();
@@ -142,7 +138,8 @@ export function mountStudio(model: AnyModel<Traits>, el: HTMLElement, opts: Stud
   }
 
   // Keyboard: Ctrl/⌘+Enter generates from anywhere in the studio; Escape closes what is open.
-  // Both stop here, so JupyterLab does not also run the cell or leave edit mode.
+  // Both stop here; keyboard.ts keeps them (and plain keys) from JupyterLab's shortcuts.
+  keepKeysFromJupyter(root, scope);
   scope.listen(root, "keydown", (e) => {
     if (isGenerateKey(e)) {
       if (tabs.selected !== "create") return;

@@ -123,7 +123,8 @@ def shoot(page: Page, root: Locator, name: str) -> None:
     """The studio alone (element screenshot) and the page around it. The window grows for it:
     JupyterLab's bars take part of a 900 px window, and the shot should show the whole studio."""
     size = page.viewport_size or {"width": 1280, "height": 900}
-    page.set_viewport_size({"width": size["width"], "height": 1200})
+    tall = int(root.evaluate("(e) => e.getBoundingClientRect().height")) + 300
+    page.set_viewport_size({"width": size["width"], "height": max(1200, tall)})
     root.scroll_into_view_if_needed()
     path = harness.artifacts_dir() / "screenshots" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
