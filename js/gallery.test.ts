@@ -248,7 +248,7 @@ describe("the gallery", () => {
     const suppressed: boolean[] = [];
     document.body.addEventListener("keydown", outside);
     // Where Lumino listens: it must find the studio marked while the key is dispatched.
-    const lumino = (e: Event) => suppressed.push(!!(e.target as Element).closest(`[${SUPPRESS}]`));
+    const lumino = (e: Event) => suppressed.push((e.target as Element).hasAttribute(SUPPRESS));
     document.addEventListener("keydown", lumino, true);
     const e = key(x.q("kls-prompt"), "Enter", { ctrlKey: true });
     expect(e.defaultPrevented).toBe(true);
