@@ -106,7 +106,7 @@ def test_a_2x2_comparison_plays_in_sync(
 
     harness.wait_for_widget(page, "[data-testid=kls-compare]")
     if page.locator("[data-testid=kls-compare-body]").is_hidden():
-        page.locator("[data-testid=kls-compare-toggle]").click()
+        page.locator("[data-testid=kls-tab-compare]").click()
     expect(page.locator("[data-testid=kls-compare-body]")).to_be_visible()
     cells = page.locator("[data-testid=kls-compare-cell]")
     expect(cells).to_have_count(4)
