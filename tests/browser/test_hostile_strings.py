@@ -441,8 +441,13 @@ def test_hostile_strings_stay_text_and_nothing_runs(
         assert "not an http(s) URL" in by_url[DATA_URL][1], by_url
         assert by_url[f"{api.base_url}/videos/clip.mp4"] == (True, None), by_url
 
+    # Back in the studio, the plain task in the player.
+    page.locator("[data-testid=kls-tab-create]").click()
+    page.locator("[data-testid=kls-view-gallery]").click()
+    card_with(page, VIDEO_PROMPT).locator(".kls-prompt").click()
+    expect(page.locator("[data-testid=kls-stage] [data-testid=kls-video]")).to_be_visible()
     traces = assert_no_traces(page)
-    # One player in the page (the plain task's card), on a blob: URL the widget made.
+    # One player in the page (the plain task's, in the player), on a blob: URL the widget made.
     assert len(traces["videos"]) == 1, traces
     assert traces["videos"][0]["src"].startswith("blob:"), traces
     page.locator(".kls-slot[data-slot=image]").evaluate(
