@@ -118,6 +118,8 @@ export function mountStudio(model: AnyModel<Traits>, el: HTMLElement, opts: Stud
   ]);
   tabs.onChange = (id) => compare.setOpen(id === "compare");
   compare.onFresh = () => tabs.select("compare");
+  // A comparison already on screen when this view renders: show it (as a new one would be).
+  if (compare.hasComparison) tabs.select("compare");
   header.el.appendChild(tabs.el);
 
   const root = h("div", { class: "kls-root", "data-testid": "kls-root" }, styleElement(), header.el, banner.el, createPanel, compare.el);

@@ -770,4 +770,8 @@ export class CompareView {
   escape(): boolean {
     return this.builder.escape();
   }
+
+  get hasComparison(): boolean {
+    return readComparison(this.model.get("comparison")) !== null;
+  }
 }

@@ -104,7 +104,7 @@ def test_a_2x2_comparison_plays_in_sync(
     harness.open_notebook(page, jupyter_server, name, ui)
     harness.run_all(page, ui, timeout=150_000)
 
-    harness.wait_for_widget(page, "[data-testid=kls-compare]")
+    harness.wait_for_widget(page, "[data-testid=kls-root]")
     if page.locator("[data-testid=kls-compare-body]").is_hidden():
         page.locator("[data-testid=kls-tab-compare]").click()
     expect(page.locator("[data-testid=kls-compare-body]")).to_be_visible()
