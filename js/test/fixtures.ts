@@ -48,6 +48,7 @@ export function card(over: Partial<TaskCard> = {}): TaskCard {
     remaining: 40,
     error: null,
     has_video: false,
+    poster: null,
     settings: { resolution: "720p", duration: 5, generate_audio: false },
     ...over,
   };
@@ -70,6 +71,7 @@ export function historyRow(i: number, over: Partial<HistoryRow> = {}): HistoryRo
     error_code: i % 7 === 0 ? "content_policy" : null,
     error_message: i % 7 === 0 ? "The prompt was refused." : null,
     has_video: i % 7 !== 0,
+    poster: null,
     ...over,
   };
 }

@@ -138,6 +138,7 @@ export function readComparison(raw: unknown): Comparison | null {
       status: (typeof v["status"] === "string" ? v["status"] : "unknown") as TaskStatus,
       progress: Math.min(100, Math.max(0, num(v["progress"], 0))),
       has_video: v["has_video"] === true,
+      poster: typeof v["poster"] === "string" ? v["poster"] : null,
       reused: v["reused"] === true,
       rating: typeof rating === "number" && Number.isInteger(rating) && rating >= 1 && rating <= 5 ? rating : null,
       winner: v["winner"] === true,
@@ -391,6 +392,15 @@ class Builder {
     this.confirmButton.focus();
   }
 
+  /** Escape: closes the confirmation. True when it was open. */
+  escape(): boolean {
+    if (!this.confirming) return false;
+    this.hideConfirm();
+    this.say("", false);
+    this.run.focus();
+    return true;
+  }
+
   private hideConfirm(): void {
     this.confirming = null;
     this.confirmBox.hidden = true;
@@ -432,7 +442,7 @@ class Cell {
   private readonly statusEl = h("span", { class: "kls-status", "data-testid": "kls-compare-status" });
   private readonly reusedEl = h("span", { class: "kls-badge", "data-testid": "kls-compare-reused", text: "reused", hidden: true });
   private readonly bar = h("div");
-  private readonly progressEl = h("div", { class: "kls-progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "data-testid": "kls-compare-progress" }, this.bar);
+  private readonly progressEl = h("div", { class: "kls-progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-label": "Progress", "data-testid": "kls-compare-progress" }, this.bar);
   private readonly paramsBox = h("div");
   private readonly errorEl = h("div", { class: "kls-bad-text", "data-testid": "kls-compare-error", hidden: true });
   private readonly videoSlot = h("div", { class: "kls-compare-video-slot" });
@@ -490,6 +500,7 @@ class Cell {
   update(v: Variant, differing: string[]): void {
     this.variant = v;
     this.el.dataset["label"] = v.label;
+    this.progressEl.setAttribute("aria-label", `Progress of variant ${v.label}`);
     this.el.dataset["status"] = v.status;
     if (v.local_id) this.el.dataset["localId"] = v.local_id;
     this.labelEl.textContent = v.label;
@@ -716,6 +727,8 @@ export class CompareView {
   private readonly board: Board;
   private readonly model: AnyModel<Traits>;
   private open = false;
+  /** A new comparison arrived (the studio switches to this view). */
+  onFresh: () => void = () => {};
 
   constructor(deps: CompareDeps) {
     const { model, scope } = deps;
@@ -754,5 +767,14 @@ export class CompareView {
     const fresh = this.board.show(readComparison(this.model.get("comparison")));
     // A new comparison on screen: show it.
     if (fresh && !this.open) this.setOpen(true);
+    if (fresh) this.onFresh();
+  }
+
+  escape(): boolean {
+    return this.builder.escape();
+  }
+
+  get hasComparison(): boolean {
+    return readComparison(this.model.get("comparison")) !== null;
   }
 }

@@ -32,6 +32,7 @@ from ..runner import Runner, card_from_record
 from ._backend import Backend, choose_backend
 from ._clips import last_frame_picture, stitch_records
 from ._desk import Desk
+from ._fallback import Fallback
 from ._messages import Messages
 from ._protocol import ComparePlan, PictureInfo
 from ._protocol import Comparison as ComparisonValue
@@ -125,10 +126,20 @@ class Studio(anywidget.AnyWidget):
         self._desk = Desk(self.runner, self.client, self._set_comparison)
         self.runner.subscribe(lambda card: self._engine.post(lambda: self._on_card(card)))
         self._messages = Messages(self)
+        self._fallback = Fallback("kling-studio")
         self.on_msg(self._on_message)
         self._refresh_history()
         if resume:
             self._engine.submit(self.runner.resume()).add_done_callback(self._engine_done)
+
+    def _ipython_display_(self) -> None:
+        # The widget, then a small static view of the session for where no kernel runs.
+        from IPython.display import display
+
+        bundle: Any = self._repr_mimebundle_()
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)  # type: ignore[no-untyped-call]
+        self._fallback.show()
 
     def __repr__(self) -> str:
         return f"Studio(backend={self._backend!r}, history={self.history.location.display!r})"
@@ -444,6 +455,7 @@ class Studio(anywidget.AnyWidget):
     def _on_card(self, card: dict[str, Any]) -> None:
         self.send({"kind": "task", "card": card})
         self._desk.on_card(card)  # a dict lookup unless a shown variant changed status
+        self._fallback.task(card)
         if card["status"] != "processing" or card["progress"] == 0 or card.get("has_video"):
             self._refresh_history()
 
