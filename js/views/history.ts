@@ -61,7 +61,7 @@ export function renderHistoryRows(rows: readonly HistoryRow[], selected: string 
     cell(tr, localTime(Number(r.created)));
     cell(tr, typeof r.elapsed === "number" ? seconds(r.elapsed) : "");
     const error = [r.error_code, r.error_message].filter((x) => typeof x === "string" && x !== "").join(": ");
-    cell(tr, error);
+    cell(tr, error, "kls-cell-error");
     // One line per row (the table is windowed): the whole prompt and error show on hover.
     if (error) (tr.lastChild as HTMLElement).title = error;
     // Who made it (a shared history's gallery shows everyone's): text, never HTML.

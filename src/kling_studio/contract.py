@@ -71,8 +71,9 @@ PICTURE_FETCH_FAILED_PATTERN: Final = (
 # this long (well inside the 24 hours result URLs last), then the picture is uploaded again.
 UPLOAD_URL_REUSE_S: Final = 3600.0
 # Task ids: the seed shows `task-unified-<created>-<8 chars>`; the format is not promised, so any
-# printable text is accepted except what would change the meaning of GET /v1/tasks/{task_id}.
-TASK_ID_PATTERN: Final = r"[^\s/\\?#%]{1,200}"
+# printable text is accepted (a space is sent as %20) except what would change the meaning of
+# GET /v1/tasks/{task_id}: a paid task whose odd id is refused is a task nobody follows.
+TASK_ID_PATTERN: Final = r"[^\x00-\x1f\x7f/\\?#%]{1,200}"
 # A task just created may not be readable yet on every server behind the API: a 404 for it
 # within this many seconds of its create is taken as transient and the client asks again.
 NOT_FOUND_GRACE_S: Final = 30.0

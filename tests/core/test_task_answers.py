@@ -77,7 +77,7 @@ def test_an_answer_without_an_id_says_what_is_wrong(answer: object, says: str) -
     assert info.value.task_id is None
 
 
-@pytest.mark.parametrize("bad_id", ["../../v1/files", "a b", "x?y=1", "t#1", "x" * 201])
+@pytest.mark.parametrize("bad_id", ["../../v1/files", "a\nb", "x?y=1", "t#1", "x" * 201])
 def test_an_id_that_is_not_an_id_is_kept_for_the_record(bad_id: str) -> None:
     with pytest.raises(NotATask, match="not a usable task id") as info:
         Task.from_api({**BASE, "id": bad_id})
