@@ -377,13 +377,17 @@ def test_hostile_strings_stay_text_and_nothing_runs(
             f"not an http(s) URL: {JAVASCRIPT_URL!r}"
         )
         data_row = rows.filter(has_text=DATA_PROMPT)
-        expect(data_row.locator("td.kls-cell-error")).to_contain_text(f"not an http(s) URL: {DATA_URL!r}")
+        expect(data_row.locator("td.kls-cell-error")).to_contain_text(
+            f"not an http(s) URL: {DATA_URL!r}"
+        )
         rejected_row = rows.filter(has_text=REJECTED_PROMPT)
         expect(rejected_row.locator("td.kls-cell-error")).to_contain_text(
             f"<u>refused</u>: HTTP 400 invalid_request_error: {HOSTILE_HTTP_ERROR}"
         )
         failed_row = rows.filter(has_text=FAILING_PROMPT)
-        expect(failed_row.locator("td.kls-cell-error")).to_have_text(f"{HOSTILE_CODE}: {HOSTILE_ERROR}")
+        expect(failed_row.locator("td.kls-cell-error")).to_have_text(
+            f"{HOSTILE_CODE}: {HOSTILE_ERROR}"
+        )
         hostile_row.click()
         detail = page.locator("[data-testid=kls-stage]")
         expect(detail.locator(".kls-prompt")).to_have_text(HOSTILE_PROMPT)

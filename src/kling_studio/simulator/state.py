@@ -174,7 +174,9 @@ class Store:
             self._created += 1
             rng = random.Random(f"task:{self.seed}:{self._created}")
             # Real durations scatter around the estimate (lognormal, clipped to 0.7x..1.4x).
-            plan = self.curve.plan(estimate, rng, random.Random(f"queue:{self.seed}:{task_id}"))
+            plan = self.curve.plan(
+                estimate, rng, random.Random(f"queue:{self.seed}:{self._created}")
+            )
             duration = plan.duration
             task = Task(
                 id=task_id,
