@@ -61,8 +61,10 @@ def follow_curve(curve: str, tasks: int, policy: PollPolicy = POLICY) -> tuple[f
 
 @pytest.mark.parametrize("curve", list(CURVES))
 def test_five_times_fewer_gets_and_a_quick_end_on_every_curve(curve: str) -> None:
-    # "silent" (progress never moves) is the tightest: see benchmarks/README.md.
-    ratio, p95 = follow_curve(curve, 400)
+    # "silent" (progress never moves) is the tightest: see benchmarks/README.md. The delay has a
+    # long tail just past the dense window, so its p95 needs thousands of tasks to be a figure
+    # and not a draw (with 400 it moved between 1.4 s and 2.3 s with the seed's sample).
+    ratio, p95 = follow_curve(curve, 4000)
     assert ratio >= 5.0, ratio
     assert p95 <= 1.5, p95
 
