@@ -92,7 +92,9 @@ def test_unknown_options_are_refused() -> None:
 async def test_simulator_mode_without_a_key(tmp_path: Path) -> None:
     s = Studio(history=tmp_path / "h.sqlite3", time_scale=0.02)
     assert s.backend["mode"] == "simulator"
-    assert "Simulator" in s.backend["label"] and "no API key" in s.backend["label"]
+    label = s.backend["label"]
+    assert label.startswith("Simulator at ") and s.backend["base_url"] in label
+    assert "nothing is billed" in label
     assert "sk-" not in json.dumps(s.get_state(), default=str)
     s.close()
 
