@@ -4,8 +4,9 @@ Why not nest-asyncio: re-entering a Jupyter kernel's running loop breaks ipykern
 queued behind the blocking one (Run All) never execute ("cannot enter context ... is already
 entered"; proven by tests/client/test_engine.py::test_nest_asyncio_reentry_stops_queued_cells).
 And why not update widgets from that thread: ipykernel 7 drops or misroutes messages sent from
-other threads. So the work runs here, and everything that must happen on the caller's thread (user callbacks, widget messages) is *posted* back: drained by
-a caller blocked in `run()`, or by the home loop (the kernel's) through `call_soon_threadsafe`.
+other threads. So the work runs here, and everything that must happen on the caller's thread
+(user callbacks, widget messages) is *posted* back: drained by a caller blocked in `run()`, or
+by the home loop (the kernel's) through `call_soon_threadsafe`.
 """
 
 from __future__ import annotations
