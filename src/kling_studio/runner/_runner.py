@@ -27,38 +27,32 @@ from typing import Any
 
 from ..client._async import AsyncClient
 from ..errors import (
-    APIError,
-    AuthenticationError,
-    ConfigurationError,
     CreateOutcomeUnknown,
     HistoryError,
     InputError,
     KlingStudioError,
-    TransportError,
-    VideoExpiredError,
-    WaitTimeout,
 )
 from ..history._records import TaskRecord
 from ..history._store import History
 from ..history._videos import VideoCache
-from ..media._posters import poster_data_url
 from ..models import PreparedRequest, Task, VideoRequest
-from ..pictures import is_url
-from ..statuses import shown
-from ._cards import Live, card_from_record, error_text, live_from_record, settings_of
+from ._cards import Live, card_from_record, error_text, settings_of
 from ._journal import Journal
 from ._outcomes import error_code, proves_no_task, task_id_in
+from ._remix import request_from_record
+from ._resuming import Resuming
 
 log = logging.getLogger("kling_studio")
 
 Listener = Callable[[dict[str, Any]], None]
-LOOKUP_RETRY_FIRST = 0.25  # seconds before asking again after a failed lookup, doubled
-LOOKUP_RETRY_MAX = 30.0
-PARTIAL_MAX_AGE = 3600.0  # seconds untouched before a download's temporary file is a leftover
 
 
-class Runner:
-    """Drives tasks from submit to a saved video, any number at once, on the current loop."""
+class Runner(Resuming):
+    """Drives tasks from submit to a saved video, any number at once, on the current loop.
+
+    Starting a task and sending its create is here; following it to a saved video is
+    `Following` (_following.py), picking tasks up from the history is `Resuming`
+    (_resuming.py)."""
 
     def __init__(
         self,
@@ -335,129 +329,6 @@ class Runner:
         self._emit(live)
         return task_id
 
-    async def _follow(self, live: Live, task: Task | str) -> None:
-        """Wait for the task's end, journalling every change, then save its video.
-
-        A failed lookup is not the task's end: it is paid for and goes on at FoxAPI, so the
-        runner asks again (backing off) until its deadline, and never calls it failed."""
-
-        def progress(fresh: Task) -> None:
-            # Called only when status or progress moved: journal it, then tell listeners.
-            self._journal.write(
-                live, "update", functools.partial(self.history.update, live.local_id, fresh)
-            )
-            self._clear_lookup_error(live)
-            self._apply(live, fresh)
-
-        # wait_timeout bounds waiting and saving the video together (a stalled download too).
-        deadline = None if self.wait_timeout is None else time.monotonic() + self.wait_timeout
-        failures = 0
-        while True:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                final = await self.client.wait(task, timeout=left, on_progress=progress)
-                break
-            except WaitTimeout as exc:
-                live.error = {"code": "wait_timeout", "message": str(exc)}
-                self._emit(live)
-                return
-            except (ConfigurationError, InputError, AuthenticationError) as exc:
-                # Asking again cannot help (no key, a refused key): stop asking, but the task
-                # stays what it was; `resume` takes it up again.
-                live.error = {
-                    "code": "not_followed",
-                    "message": f"{exc} — the task was not followed further; "
-                    "`kling-studio resume` picks it up",
-                }
-                self._emit(live)
-                return
-            except (APIError, TransportError) as exc:
-                failures += 1
-                pause = min(LOOKUP_RETRY_MAX, LOOKUP_RETRY_FIRST * 2 ** (failures - 1))
-                if deadline is not None and time.monotonic() + pause >= deadline:
-                    live.error = {
-                        "code": "wait_timeout",
-                        "message": f"the task could not be looked up before the deadline ({exc}); "
-                        "it goes on at FoxAPI and `kling-studio resume` picks it up",
-                    }
-                    self._emit(live)
-                    return
-                live.error = {
-                    "code": "lookup_failed",
-                    "message": f"the task could not be looked up ({exc}); asking again",
-                }
-                self._emit(live)
-                await asyncio.sleep(pause)
-        self._clear_lookup_error(live)
-        self._journal.write(
-            live, "update", functools.partial(self.history.update, live.local_id, final)
-        )
-        self._apply(live, final)
-        if final.succeeded and final.video_url and self.download_videos:
-            await self._download(live, final.video_url, final.id, deadline)
-        elif final.succeeded and final.error is not None:  # completed, nothing to download
-            self._journal.write(
-                live,
-                "download_error",
-                functools.partial(
-                    self.history.set_download_error, live.local_id, final.error.message
-                ),
-            )
-            live.error = {"code": final.error.code, "message": final.error.message}
-        live.finished = live.finished or time.time()
-        self._emit(live)
-
-    @staticmethod
-    def _clear_lookup_error(live: Live) -> None:
-        if live.error is not None and live.error.get("code") == "lookup_failed":
-            live.error = None
-
-    async def _download(
-        self, live: Live, url: str, task_id: str, deadline: float | None = None
-    ) -> None:
-        local_id = live.local_id
-        try:
-            path = await self.cache.download(
-                url, task_id, http=self.client.public_http, deadline=deadline
-            )
-        except VideoExpiredError as exc:
-            write = functools.partial(
-                self.history.set_download_error, local_id, str(exc), expired=True
-            )
-            self._journal.write(live, "download", write)
-            live.error = {"code": "video_expired", "message": str(exc)}
-        except Exception as exc:
-            message = f"the video could not be saved ({type(exc).__name__}: {exc})"
-            if is_url(url):  # a broken link is retried by resume(); a bogus scheme never works
-                message += "; kling-studio tries again on the next resume"
-            self._journal.write(
-                live,
-                "download",
-                functools.partial(self.history.set_download_error, local_id, message),
-            )
-            live.error = {"code": "download_failed", "message": message}
-            log.warning("download of %s failed: %s", task_id, exc)
-        else:
-            self._journal.write(
-                live, "download", functools.partial(self.history.set_video, local_id, path)
-            )
-            live.has_video = True
-            live.poster = await asyncio.to_thread(poster_data_url, path)
-            live.error = None
-        self._emit(live)
-
-    def _apply(self, live: Live, task: Task) -> None:
-        live.task_id = task.id
-        live.status = shown(task.status)
-        live.progress = task.progress if not task.succeeded else 100
-        if task.estimated_time is not None:
-            live.estimate = task.estimated_time
-        if task.error is not None and task.failed:
-            live.error = {"code": task.error.code, "message": task.error.message}
-        if task.done:
-            live.finished = time.time()
-        self._emit(live)
-
     def _fail_local(self, live: Live, code: str, message: str) -> None:
         """The task ended before its create was sent: nothing exists at FoxAPI."""
         live.status = "failed"
@@ -474,108 +345,6 @@ class Runner:
             self._journal.write(live, "rejected", reject)
         self._emit(live)
 
-    def _lost_track(self, live: Live, exc: BaseException) -> None:
-        """An unexpected error after the create was sent: the task may exist and be paid for,
-        so it is never called failed; without an id it is `unknown`."""
-        if live.task_id is None:
-            reason = f"kling-studio stopped after sending the create ({type(exc).__name__}: {exc})"
-            self._journal.write(
-                live, "unknown", functools.partial(self.history.mark_unknown, live.local_id, reason)
-            )
-            live.status = "unknown"
-        live.error = {
-            "code": "not_followed",
-            "message": f"kling-studio stopped following this task ({type(exc).__name__}: {exc}); "
-            "it may exist and be paid for: `kling-studio resume` picks it up",
-        }
-        self._emit(live)
-
-    # --- resume -----------------------------------------------------------------------------
-
-    async def resume(self) -> list[str]:
-        """Follow every unfinished task of the history to its end; fetch missing videos.
-
-        A record still `submitting` was journalled but its create's answer never came back (the
-        process died): it becomes `unknown`, since the task may exist. An `unknown` record whose
-        answer had an id is followed by that id.
-
-        Several kernels may resume one shared history: each task is taken by exactly one (its
-        lease, history/_leases.py); a task another live kernel follows is left to it, and from
-        now on this runner also adopts tasks whose kernel dies (once their lease runs out).
-
-        Temporary files of downloads that a killed process left are removed first; only those
-        untouched for an hour, since a live download (another kernel's) writes at least every
-        read timeout (60 s).
-        """
-        self.cache.clean_partials(older_than=PARTIAL_MAX_AGE)
-        self._adopting = True
-        resumed = await self._adopt()
-        if self._heartbeat is None or self._heartbeat.done():
-            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
-        return resumed
-
-    async def _adopt(self) -> list[str]:
-        """Start following every unfinished task (and missing video) whose lease is free."""
-        resumed: list[str] = []
-        held_elsewhere = 0
-        for record in self.history.unfinished():
-            if record.local_id in self._live:
-                continue
-            if record.status == "unknown" and record.task_id is None:
-                continue  # nothing to follow: only a person can tell whether it exists
-            if not self.history.claim(record.local_id):
-                held_elsewhere += 1  # another kernel follows it
-                continue
-            if record.status == "submitting" or (record.task_id is None):
-                # Its kernel's lease ran out before the create's answer was journalled.
-                self.history.mark_unknown(
-                    record.local_id,
-                    "the process stopped after journalling the create, before its answer",
-                )
-                self._release(record.local_id)
-                continue
-            live = self._live_from(record)
-            self._emit(live)
-            self._spawn(self._drive_resumed(live, record.task_id))
-            resumed.append(record.local_id)
-        for record in self.history.missing_videos():
-            if record.local_id in self._live or record.task_id is None or not record.video_url:
-                continue
-            if not self.history.claim(record.local_id):
-                held_elsewhere += 1  # another kernel is downloading it
-                continue
-            live = self._live_from(record)
-            self._spawn(self._download_only(live, record.video_url, record.task_id))
-            resumed.append(record.local_id)
-        self._held_elsewhere = held_elsewhere
-        return resumed
-
-    def _live_from(self, record: TaskRecord) -> Live:
-        live = live_from_record(record)
-        live.sent = True  # a record past `submitting`: its create left long ago
-        self._live[record.local_id] = live
-        return live
-
-    async def _drive_resumed(self, live: Live, task_id: str) -> None:
-        try:
-            async with self._slots:
-                await self._follow(live, task_id)
-        except Exception as exc:
-            log.exception("resuming %s failed", task_id)
-            self._lost_track(live, exc)
-        finally:
-            await self._journal.settle(live)
-            live.done.set()
-            self._release(live.local_id)
-
-    async def _download_only(self, live: Live, url: str, task_id: str) -> None:
-        try:
-            await self._download(live, url, task_id)
-        finally:
-            await self._journal.settle(live)
-            live.done.set()
-            self._release(live.local_id)
-
     # --- remix ------------------------------------------------------------------------------
 
     def request_from(self, local_id: str, **changes: Any) -> VideoRequest:
@@ -584,25 +353,3 @@ class Runner:
         if record is None:
             raise InputError(f"no task {local_id!r} in the history", field="local_id")
         return request_from_record(record, **changes)
-
-
-def request_from_record(record: TaskRecord, **changes: Any) -> VideoRequest:
-    payload = dict(record.payload)
-    fields: dict[str, Any] = {
-        "prompt": payload.get("prompt", record.prompt),
-        "image": payload.get("image_url"),
-        "image_tail": payload.get("image_tail_url"),
-        "resolution": payload.get("resolution"),
-        "duration": payload.get("duration"),
-        "generate_audio": payload.get("generate_audio"),
-        "negative_prompt": payload.get("negative_prompt"),
-        "voice_ids": payload.get("voice_ids"),
-        "multi_prompt": [
-            {"prompt": s["prompt"], "duration": s["duration"]}
-            for s in payload.get("multi_prompt") or []
-        ]
-        or None,
-        "model": payload.get("model", record.model),
-    }
-    fields.update(changes)
-    return VideoRequest.build(**fields)

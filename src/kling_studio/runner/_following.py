@@ -1,0 +1,186 @@
+"""Following a sent task to its end, a part of `Runner`: ask FoxAPI until the task ends (a failed
+lookup is asked again, never taken for the task's end), apply every answer to the task's card,
+journal it, and save the video. Also what the runner says of a task it stopped following."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable
+
+from ..client._async import AsyncClient
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    InputError,
+    TransportError,
+    VideoExpiredError,
+    WaitTimeout,
+)
+from ..history._store import History
+from ..history._videos import VideoCache
+from ..media._posters import poster_data_url
+from ..models import Task
+from ..pictures import is_url
+from ..statuses import shown
+from ._cards import Live
+from ._journal import Journal
+
+log = logging.getLogger("kling_studio")
+
+LOOKUP_RETRY_FIRST = 0.25  # seconds before asking again after a failed lookup, doubled
+LOOKUP_RETRY_MAX = 30.0
+
+
+class Following:
+    """Follows one sent task to a saved video (mixed into `Runner`, which sets the state)."""
+
+    client: AsyncClient
+    history: History
+    cache: VideoCache
+    download_videos: bool
+    wait_timeout: float | None
+    _journal: Journal
+    _emit: Callable[[Live], None]
+
+    async def _follow(self, live: Live, task: Task | str) -> None:
+        """Wait for the task's end, journalling every change, then save its video.
+
+        A failed lookup is not the task's end: it is paid for and goes on at FoxAPI, so the
+        runner asks again (backing off) until its deadline, and never calls it failed."""
+
+        def progress(fresh: Task) -> None:
+            # Called only when status or progress moved: journal it, then tell listeners.
+            self._journal.write(
+                live, "update", functools.partial(self.history.update, live.local_id, fresh)
+            )
+            self._clear_lookup_error(live)
+            self._apply(live, fresh)
+
+        # wait_timeout bounds waiting and saving the video together (a stalled download too).
+        deadline = None if self.wait_timeout is None else time.monotonic() + self.wait_timeout
+        failures = 0
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                final = await self.client.wait(task, timeout=left, on_progress=progress)
+                break
+            except WaitTimeout as exc:
+                live.error = {"code": "wait_timeout", "message": str(exc)}
+                self._emit(live)
+                return
+            except (ConfigurationError, InputError, AuthenticationError) as exc:
+                # Asking again cannot help (no key, a refused key): stop asking, but the task
+                # stays what it was; `resume` takes it up again.
+                live.error = {
+                    "code": "not_followed",
+                    "message": f"{exc} — the task was not followed further; "
+                    "`kling-studio resume` picks it up",
+                }
+                self._emit(live)
+                return
+            except (APIError, TransportError) as exc:
+                failures += 1
+                pause = min(LOOKUP_RETRY_MAX, LOOKUP_RETRY_FIRST * 2 ** (failures - 1))
+                if deadline is not None and time.monotonic() + pause >= deadline:
+                    live.error = {
+                        "code": "wait_timeout",
+                        "message": f"the task could not be looked up before the deadline ({exc}); "
+                        "it goes on at FoxAPI and `kling-studio resume` picks it up",
+                    }
+                    self._emit(live)
+                    return
+                live.error = {
+                    "code": "lookup_failed",
+                    "message": f"the task could not be looked up ({exc}); asking again",
+                }
+                self._emit(live)
+                await asyncio.sleep(pause)
+        self._clear_lookup_error(live)
+        self._journal.write(
+            live, "update", functools.partial(self.history.update, live.local_id, final)
+        )
+        self._apply(live, final)
+        if final.succeeded and final.video_url and self.download_videos:
+            await self._download(live, final.video_url, final.id, deadline)
+        elif final.succeeded and final.error is not None:  # completed, nothing to download
+            self._journal.write(
+                live,
+                "download_error",
+                functools.partial(
+                    self.history.set_download_error, live.local_id, final.error.message
+                ),
+            )
+            live.error = {"code": final.error.code, "message": final.error.message}
+        live.finished = live.finished or time.time()
+        self._emit(live)
+
+    @staticmethod
+    def _clear_lookup_error(live: Live) -> None:
+        if live.error is not None and live.error.get("code") == "lookup_failed":
+            live.error = None
+
+    async def _download(
+        self, live: Live, url: str, task_id: str, deadline: float | None = None
+    ) -> None:
+        local_id = live.local_id
+        try:
+            path = await self.cache.download(
+                url, task_id, http=self.client.public_http, deadline=deadline
+            )
+        except VideoExpiredError as exc:
+            write = functools.partial(
+                self.history.set_download_error, local_id, str(exc), expired=True
+            )
+            self._journal.write(live, "download", write)
+            live.error = {"code": "video_expired", "message": str(exc)}
+        except Exception as exc:
+            message = f"the video could not be saved ({type(exc).__name__}: {exc})"
+            if is_url(url):  # a broken link is retried by resume(); a bogus scheme never works
+                message += "; kling-studio tries again on the next resume"
+            self._journal.write(
+                live,
+                "download",
+                functools.partial(self.history.set_download_error, local_id, message),
+            )
+            live.error = {"code": "download_failed", "message": message}
+            log.warning("download of %s failed: %s", task_id, exc)
+        else:
+            self._journal.write(
+                live, "download", functools.partial(self.history.set_video, local_id, path)
+            )
+            live.has_video = True
+            live.poster = await asyncio.to_thread(poster_data_url, path)
+            live.error = None
+        self._emit(live)
+
+    def _apply(self, live: Live, task: Task) -> None:
+        live.task_id = task.id
+        live.status = shown(task.status)
+        live.progress = task.progress if not task.succeeded else 100
+        if task.estimated_time is not None:
+            live.estimate = task.estimated_time
+        if task.error is not None and task.failed:
+            live.error = {"code": task.error.code, "message": task.error.message}
+        if task.done:
+            live.finished = time.time()
+        self._emit(live)
+
+    def _lost_track(self, live: Live, exc: BaseException) -> None:
+        """An unexpected error after the create was sent: the task may exist and be paid for,
+        so it is never called failed; without an id it is `unknown`."""
+        if live.task_id is None:
+            reason = f"kling-studio stopped after sending the create ({type(exc).__name__}: {exc})"
+            self._journal.write(
+                live, "unknown", functools.partial(self.history.mark_unknown, live.local_id, reason)
+            )
+            live.status = "unknown"
+        live.error = {
+            "code": "not_followed",
+            "message": f"kling-studio stopped following this task ({type(exc).__name__}: {exc}); "
+            "it may exist and be paid for: `kling-studio resume` picks it up",
+        }
+        self._emit(live)

@@ -1,0 +1,115 @@
+"""Picking tasks up from the history, a part of `Runner`: `resume()` follows every unfinished
+task (and fetches every missing video) whose lease is free, and from then on the runner's
+heartbeat adopts the tasks of kernels that stopped renewing their leases (they died)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from ..history._records import TaskRecord
+from ._cards import Live, live_from_record
+from ._following import Following
+
+log = logging.getLogger("kling_studio")
+
+PARTIAL_MAX_AGE = 3600.0  # seconds untouched before a download's temporary file is a leftover
+
+
+class Resuming(Following):
+    """Resumes and adopts tasks of the history (mixed into `Runner`, which sets the state)."""
+
+    _slots: asyncio.Semaphore
+    _live: dict[str, Live]
+    _heartbeat: asyncio.Task[None] | None
+    _adopting: bool
+    _held_elsewhere: int
+    _spawn: Callable[[Coroutine[Any, Any, None]], None]
+    _beat: Callable[[], Coroutine[Any, Any, None]]
+    _release: Callable[[str], None]
+
+    async def resume(self) -> list[str]:
+        """Follow every unfinished task of the history to its end; fetch missing videos.
+
+        A record still `submitting` was journalled but its create's answer never came back (the
+        process died): it becomes `unknown`, since the task may exist. An `unknown` record whose
+        answer had an id is followed by that id.
+
+        Several kernels may resume one shared history: each task is taken by exactly one (its
+        lease, history/_leases.py); a task another live kernel follows is left to it, and from
+        now on this runner also adopts tasks whose kernel dies (once their lease runs out).
+
+        Temporary files of downloads that a killed process left are removed first; only those
+        untouched for an hour, since a live download (another kernel's) writes at least every
+        read timeout (60 s).
+        """
+        self.cache.clean_partials(older_than=PARTIAL_MAX_AGE)
+        self._adopting = True
+        resumed = await self._adopt()
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+        return resumed
+
+    async def _adopt(self) -> list[str]:
+        """Start following every unfinished task (and missing video) whose lease is free."""
+        resumed: list[str] = []
+        held_elsewhere = 0
+        for record in self.history.unfinished():
+            if record.local_id in self._live:
+                continue
+            if record.status == "unknown" and record.task_id is None:
+                continue  # nothing to follow: only a person can tell whether it exists
+            if not self.history.claim(record.local_id):
+                held_elsewhere += 1  # another kernel follows it
+                continue
+            if record.status == "submitting" or (record.task_id is None):
+                # Its kernel's lease ran out before the create's answer was journalled.
+                self.history.mark_unknown(
+                    record.local_id,
+                    "the process stopped after journalling the create, before its answer",
+                )
+                self._release(record.local_id)
+                continue
+            live = self._live_from(record)
+            self._emit(live)
+            self._spawn(self._drive_resumed(live, record.task_id))
+            resumed.append(record.local_id)
+        for record in self.history.missing_videos():
+            if record.local_id in self._live or record.task_id is None or not record.video_url:
+                continue
+            if not self.history.claim(record.local_id):
+                held_elsewhere += 1  # another kernel is downloading it
+                continue
+            live = self._live_from(record)
+            self._spawn(self._download_only(live, record.video_url, record.task_id))
+            resumed.append(record.local_id)
+        self._held_elsewhere = held_elsewhere
+        return resumed
+
+    def _live_from(self, record: TaskRecord) -> Live:
+        live = live_from_record(record)
+        live.sent = True  # a record past `submitting`: its create left long ago
+        self._live[record.local_id] = live
+        return live
+
+    async def _drive_resumed(self, live: Live, task_id: str) -> None:
+        try:
+            async with self._slots:
+                await self._follow(live, task_id)
+        except Exception as exc:
+            log.exception("resuming %s failed", task_id)
+            self._lost_track(live, exc)
+        finally:
+            await self._journal.settle(live)
+            live.done.set()
+            self._release(live.local_id)
+
+    async def _download_only(self, live: Live, url: str, task_id: str) -> None:
+        try:
+            await self._download(live, url, task_id)
+        finally:
+            await self._journal.settle(live)
+            live.done.set()
+            self._release(live.local_id)
