@@ -6,8 +6,9 @@ with a real kernel on the simulator.
   first frame *is* that frame (the bytes the simulator received are the PNG of the video's last
   frame), and "Use as last frame" on the clip that came out fills the other slot the same way.
 - Stitch: two finished clips are picked in the gallery (Select, then a tile and a checkbox, in
-  play order), "Join 2 clips" makes one MP4 that the player plays, the gallery shows, and the
-  history records with its parts (`stitched_from`) in the order picked.
+  play order), "Join 2 clips" makes one MP4 that the player plays (the first clip, then the
+  second), the gallery shows, and the history records with its parts (`stitched_from`) in the
+  order picked; the player lists the parts, and each opens from there.
 
 Screenshots go to artifacts/screenshots/ (continue-* and stitch-*).
 """
@@ -338,5 +339,15 @@ def test_stitch_selected_results_into_one_video(
     assert record["stitched_from"] == [one, two], record
     assert record["has_video"] and record["video_file"], record
     assert record["duration"] == 10, record
+
+    # The player names the parts, in play order; each opens there.
+    parts = stage.locator("[data-testid=kls-stage-part]")
+    expect(stage.locator("[data-testid=kls-stage-parts]")).to_contain_text(
+        "Joined from 2 clips: 1. Clip one: a kite climbs over the dunes + 2. Clip two"
+    )
+    assert [parts.nth(i).get_attribute("data-local-id") for i in range(2)] == [one, two]
+    parts.nth(1).click()
+    expect(stage).to_have_attribute("data-local-id", two)
+    expect(tile(root, two)).to_have_class(re.compile(r"\bkls-current\b"))
 
     console_log.assert_no_errors()
