@@ -18,6 +18,8 @@ export interface GalleryItem {
   settings: { resolution: string; duration: number; generate_audio: boolean };
   /** From a live card of this session (ticks, has remaining time). */
   live: boolean;
+  /** A joined result's parts (local ids, in play order); null for a generated task. */
+  parts: string[] | null;
 }
 
 const RUNNING = new Set(["queued", "submitting", "pending", "processing", "unknown"]);
@@ -49,6 +51,7 @@ export function itemFromCard(card: TaskCard & Partial<{ poster: unknown; user: u
     error: card.error,
     settings: card.settings,
     live: true,
+    parts: null,
   };
 }
 
@@ -68,6 +71,7 @@ export function itemFromRow(row: HistoryRow & Partial<{ poster: unknown; user: u
     error: code || message ? { code, message: message ?? "" } : null,
     settings: { resolution: String(row.resolution ?? ""), duration: Number(row.duration) || 0, generate_audio: row.generate_audio === true },
     live: false,
+    parts: Array.isArray(row.stitched_from) ? row.stitched_from.map(String) : null,
   };
 }
 
@@ -84,7 +88,7 @@ export function mergeItems(cards: readonly TaskCard[], rows: readonly HistoryRow
     if (!row && !withAllCards) continue;
     const item = itemFromCard(c);
     // History knows the poster and author once the task is saved; a card may not carry them yet.
-    if (row) byId.set(c.local_id, { ...item, poster: item.poster ?? row.poster, user: item.user ?? row.user });
+    if (row) byId.set(c.local_id, { ...item, poster: item.poster ?? row.poster, user: item.user ?? row.user, parts: row.parts });
     else byId.set(c.local_id, item);
   }
   return [...byId.values()].sort((a, b) => b.created - a.created || (a.local_id < b.local_id ? 1 : a.local_id > b.local_id ? -1 : 0));

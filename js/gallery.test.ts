@@ -198,6 +198,23 @@ describe("the gallery", () => {
     expect(x.q("kls-stage").dataset["localId"]).toBe("joined");
   });
 
+  it("shows a joined result's parts in play order, each opening in the player", async () => {
+    // L1 is joined from L3 then L2, and from L99, which is not on this page.
+    const x = await withRows(3, (i) => (i === 1 ? { prompt: "Joined", stitched_from: ["L3", "L2", "L99"] } : { prompt: `<b>Part ${i}</b>` }));
+    x.qa<HTMLButtonElement>("kls-tile-open")[0]!.click();
+    expect(x.q("kls-stage").dataset["localId"]).toBe("L1");
+    const parts = x.q("kls-stage-parts");
+    expect(parts.textContent).toBe("Joined from 3 clips: 1. <b>Part 3</b> + 2. <b>Part 2</b> + 3. L99");
+    expect(parts.querySelector("b")).toBeNull();
+    const buttons = x.qa<HTMLButtonElement>("kls-stage-part");
+    expect(buttons.map((b) => [b.dataset["localId"], b.disabled])).toEqual([["L3", false], ["L2", false], ["L99", true]]);
+    buttons[1]!.click();
+    expect(x.q("kls-stage").dataset["localId"]).toBe("L2");
+    expect(x.qa("kls-card")[1]!.classList.contains("kls-current")).toBe(true);
+    // A generated task has no parts.
+    expect(x.q("kls-stage-parts").textContent).toBe("");
+  });
+
   it("selects with the keyboard in selection mode, and Escape leaves it", async () => {
     const x = await withRows(3);
     x.q<HTMLButtonElement>("kls-select-mode").click();

@@ -111,6 +111,7 @@ export interface HistoryRow {
   error_message: string | null;
   has_video: boolean;
   poster: string | null;
+  stitched_from: string[] | null;
 }
 
 export interface Variant {

@@ -99,6 +99,8 @@ export function mountStudio(model: AnyModel<Traits>, el: HTMLElement, opts: Stud
   };
   gen.onStarted = follow;
   stage.onStarted = follow;
+  stage.onOpen = (id) => open(id, true);
+  stage.find = itemOf;
 
   // A/B comparison: listens to its own traits (comparison, form, pictures, rules) and task messages.
   const compare = new CompareView({ model, rpc, scope, video: videoDeps, rules });

@@ -25,6 +25,8 @@ export class StageView {
   private readonly title = h("div", { class: "kls-prompt kls-stage-prompt", "data-testid": "kls-stage-prompt" });
   private readonly facts = h("div", { class: "kls-note", "data-testid": "kls-stage-facts" });
   private readonly problem = h("div", { "data-testid": "kls-stage-problem" });
+  /** A joined result's parts, in play order: each opens in the player. */
+  private readonly parts = h("div", { class: "kls-note kls-stage-parts", "data-testid": "kls-stage-parts" });
   private readonly actions: HTMLElement;
   private readonly answer = h("span", { class: "kls-note", role: "status", "data-testid": "kls-stage-answer" });
   private readonly continueButton: HTMLButtonElement;
@@ -36,6 +38,10 @@ export class StageView {
   private item: GalleryItem | null = null;
   /** A task this stage started (remix): the studio shows it next. */
   onStarted: (localId: string) => void = () => {};
+  /** Opens another result in the player (a part of a joined one). */
+  onOpen: (localId: string) => void = () => {};
+  /** The gallery's item of a local id, if it holds one (names a part by its prompt). */
+  find: (localId: string) => GalleryItem | null = () => null;
   /** What the screen shows now, so an update that changes nothing leaves a playing video alone. */
   private screenKey = "";
 
@@ -54,11 +60,15 @@ export class StageView {
       "section",
       { class: "kls-stage", "data-testid": "kls-stage", "aria-label": "Player" },
       this.screen,
-      h("div", { class: "kls-stage-info" }, this.title, this.facts, this.progress, this.times, this.problem, this.actions),
+      h("div", { class: "kls-stage-info" }, this.title, this.facts, this.parts, this.progress, this.times, this.problem, this.actions),
     );
     const id = () => this.item?.local_id;
     scope.listen(this.continueButton, "click", () => void this.continueFrom("image", "continue_from"));
     scope.listen(this.tailButton, "click", () => void this.continueFrom("image_tail", "use_tail"));
+    scope.listen(this.parts, "click", (e) => {
+      const part = (e.target as Element | null)?.closest?.("button[data-local-id]")?.getAttribute("data-local-id");
+      if (part) this.onOpen(part);
+    });
     scope.listen(load, "click", () => {
       const localId = id();
       if (localId) void this.act({ kind: "load_settings", local_id: localId }, "load_settings");
@@ -89,6 +99,7 @@ export class StageView {
       this.title.textContent = "";
       this.facts.textContent = "";
       replace(this.problem);
+      replace(this.parts);
       this.progress.hidden = true;
       this.times.hidden = true;
       this.actions.hidden = true;
@@ -98,6 +109,7 @@ export class StageView {
     const s = item.settings;
     const parts = [item.status, settingsText(s.resolution, s.duration, s.generate_audio), item.user ? `by ${item.user}` : "", item.created ? localTime(item.created) : "", item.task_id ?? ""];
     this.facts.textContent = parts.filter((p) => p !== "").join(" · ");
+    this.showParts(item.parts);
     const running = isRunning(item.status);
     this.progress.hidden = !running;
     const pct = Math.round(item.status === "completed" ? 100 : item.progress);
@@ -133,6 +145,21 @@ export class StageView {
       const label = isRunning(item.status) ? "Generating…" : item.status === "completed" ? "No video for this task." : item.status;
       replace(this.screen, posterEl(item), h("span", { class: "kls-screen-label", "data-testid": "kls-screen-label", text: label }));
     }
+  }
+
+  private showParts(ids: string[] | null): void {
+    if (!ids || ids.length === 0) {
+      replace(this.parts);
+      return;
+    }
+    const buttons = ids.flatMap((id, i) => {
+      const known = this.find(id);
+      const label = `${i + 1}. ${known ? shortPrompt(known.prompt) : id.slice(0, 8)}`;
+      // A part not on this page of results cannot be shown from here: named, not offered.
+      const b = h("button", { type: "button", "data-testid": "kls-stage-part", "data-local-id": id, text: label, disabled: !known, title: known ? "Show this part in the player" : "Not on this page of results" });
+      return i === 0 ? [b] : [" + ", b];
+    });
+    replace(this.parts, `Joined from ${ids.length} clips: `, ...buttons);
   }
 
   private showProblem(item: GalleryItem): void {

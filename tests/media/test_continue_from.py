@@ -124,3 +124,29 @@ async def test_a_last_frame_too_small_for_kling_shows_what_to_fix(sim: Any, tmp_
         assert len(s.history) == 1  # refused before anything was sent
     finally:
         s.close()
+
+
+async def test_the_studios_own_simulator_makes_clips_a_scene_can_go_on_from(
+    tmp_path: Any,
+) -> None:
+    """Studio(simulator=True) renders clips whose last frame passes the 300 px rule, so
+    continue-from works offline, clip after clip, with the simulator's small default width."""
+    from kling_studio import Studio
+    from kling_studio.client._polling import PollPolicy
+
+    from .conftest import Recorder
+
+    s = Studio(simulator=True, history=tmp_path / "h.db", time_scale=0.004, resume=False)
+    s.client.poll_policy = PollPolicy(tail_max=0.05, min_interval=0.01)
+    s.send = Recorder()  # type: ignore[method-assign]
+    try:
+        first = s.history[await clip(s, RED, size=(960, 540))]
+        info = s.continue_from(first.local_id)
+        assert info["problems"] == [], info
+        assert (info["width"], info["height"]) == (534, 300)
+        s.update_form(prompt="the scene goes on", duration=5)
+        second = await s.agenerate(timeout=60)
+        assert second.status == "completed" and second.has_video
+        assert s.continue_from(second.local_id)["problems"] == []
+    finally:
+        s.close()

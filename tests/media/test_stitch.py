@@ -101,6 +101,8 @@ async def test_the_stitch_message_answers_a_result_that_plays(studio: Pair) -> N
     assert video["ok"] and video["data"]["size"] == s.history[local_id].video_path.stat().st_size
     rows = await ask(s, rec, {"kind": "history", "offset": 0, "limit": 10})
     assert rows["data"]["rows"][0]["local_id"] == local_id
+    # The history's rows name the parts (the player lists them); a generated task has none.
+    assert [r["stitched_from"] for r in rows["data"]["rows"][:3]] == [ids, None, None]
 
 
 async def test_bad_stitch_input_is_refused_before_anything_is_done(

@@ -145,3 +145,18 @@ def test_render_speed(tmp_path: Path) -> None:
     assert again.cached and again.path == out.path
     first_frame = frames(out.path)[0]
     assert ImageStat.Stat(first_frame.crop((0, 0, 320, 90))).mean[0] > 150
+
+
+@pytest.mark.parametrize(
+    ("source", "size"),
+    [((960, 540), (534, 300)), ((1000, 400), (750, 300)), ((540, 960), (320, 568))],
+)
+def test_a_floor_on_the_short_side_keeps_the_shape(
+    tmp_path: Path, source: tuple[int, int], size: tuple[int, int]
+) -> None:
+    """With `min_side`, a clip's frames are big enough to be sent back as pictures."""
+    first = Picture(Image.new("RGB", source, RED), f"red-{source}", "own")
+    job = RenderJob(first, None, "a prompt", (), 1, False, "720p · 1 s")
+    out = Renderer(tmp_path, min_side=300, fps=2).render(job)
+    assert probe(out.path)["size"] == size == (out.width, out.height)
+    assert Renderer(tmp_path, fps=2).render(job).width == 320  # no floor: the width alone

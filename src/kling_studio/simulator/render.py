@@ -79,6 +79,9 @@ class Renderer:
     folder: Path
     width: int = 320
     fps: int = 12
+    # The short side at least this (0: no floor), so that a frame of the clip passes the picture
+    # rules and can be sent back as the next clip's first frame ("continue from a result").
+    min_side: int = 0
     bitrate: str = "small"  # or "realistic" (see BITRATES)
     stats: RenderStats = field(default_factory=RenderStats)
 
@@ -104,6 +107,8 @@ class Renderer:
         ]
         if self.realistic:  # appended, so the small renders keep their cache keys
             parts += [self.bitrate, job.resolution]
+        if self.min_side:
+            parts.append(f"min_side={self.min_side}")
         text = "\x00".join(parts).encode("utf-8", "replace")
         return hashlib.sha256(text).hexdigest()[:32]
 
@@ -150,6 +155,10 @@ class Renderer:
             return (long, short) if src_w >= src_h else (short, long)
         width = max(2, self.width // 2 * 2)
         height = max(2, round(width * src_h / src_w / 2) * 2)
+        short = min(width, height)
+        if short < self.min_side:  # scaled up to the floor, rounded up to even sides
+            scale = self.min_side / short
+            width, height = (math.ceil(width * scale / 2) * 2, math.ceil(height * scale / 2) * 2)
         return width, height
 
     def _describe(self, path: Path, job: RenderJob, cached: bool) -> Rendered:

@@ -117,6 +117,7 @@ class Simulator:
         url_ttl: float | None = None,
         upload_ttl: float | None = None,
         render_width: int = 320,
+        render_min_side: int = 0,
         fps: int = 12,
         bitrate: str = "small",
         data_dir: str | Path | None = None,
@@ -150,7 +151,13 @@ class Simulator:
             result_shape=result_shape,
             curve=curve,
         )
-        renderer = Renderer(self.data_dir / "renders", width=render_width, fps=fps, bitrate=bitrate)
+        renderer = Renderer(
+            self.data_dir / "renders",
+            width=render_width,
+            min_side=render_min_side,
+            fps=fps,
+            bitrate=bitrate,
+        )
         self._ctx = SimContext(
             store=store,
             faults=FaultInjector(fault_config, seed),

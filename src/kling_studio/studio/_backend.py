@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..config import resolve_api_key, resolve_base_url
+from ..contract import PICTURE_MIN_SIDE
 
 if TYPE_CHECKING:
     from ..simulator import Simulator
@@ -46,7 +47,9 @@ def shared_simulator(time_scale: float) -> Simulator:
     with _lock:
         sim = _shared.get(time_scale)
         if sim is None:
-            sim = Simulator(time_scale=time_scale)
+            # Clips whose frames pass the picture rules: "continue from a result" sends one
+            # back as the next first frame (the default 320 px wide 16:9 clip is 180 px high).
+            sim = Simulator(time_scale=time_scale, render_min_side=PICTURE_MIN_SIDE)
             sim.start()
             atexit.register(sim.stop)
             _shared[time_scale] = sim

@@ -125,6 +125,7 @@ class HistoryRow(TypedDict):
     error_message: str | None
     has_video: bool
     poster: str | None
+    stitched_from: list[str] | None  # a joined result's parts (local ids, in play order)
 
 
 class Variant(TypedDict):

@@ -102,4 +102,5 @@ def history_row(record: TaskRecord) -> HistoryRow:
         "has_video": seen.video == "saved",
         # Made when the video was saved; rows older than posters get theirs here, once.
         "poster": poster_data_url(record.video_path) if record.has_video else None,
+        "stitched_from": record.stitched_from,
     }
