@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ._secrets import scrub, scrub_value
 
 if TYPE_CHECKING:
-    from .models import Task
+    from .tasks import Task
 
 
 class KlingStudioError(Exception):

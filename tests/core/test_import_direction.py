@@ -16,6 +16,7 @@ BOTTOM = {
     "contract",
     "errors",
     "models",
+    "tasks",
     "pictures",
     "config",
     "_secrets",

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,12 +32,16 @@ from ..errors import (
     TransportError,
     WaitTimeout,
 )
-from ..models import NotATask, PreparedRequest, Task, TaskError, VideoRequest
+from ..models import PreparedRequest, VideoRequest
 from ..pictures import Picture, is_url, load_local_picture, read_picture
 from ._polling import PollPolicy, PollState, next_delay
 from ._transport import Http, Retry
 
-ProgressCallback = Callable[[Task], Awaitable[None] | None]
+# Task (pydantic) is imported with the first answer, not with the client: see tasks.py.
+if TYPE_CHECKING:
+    from ..tasks import Task, TaskError
+
+ProgressCallback = Callable[["Task"], Awaitable[None] | None]
 
 DEFAULT_WAIT_TIMEOUT = 900.0  # seconds; 4k and 10 s clips can take several minutes
 RECENT_CREATES_MAX = 10_000  # tasks remembered for the 404 grace and their uploads
@@ -179,6 +183,8 @@ class AsyncClient:
         return task
 
     async def _create(self, payload: dict[str, Any], deadline: float | None) -> Task:
+        from ..tasks import NotATask, Task
+
         self._require_key()
         data = await self._http.request_json(
             "POST", c.CREATE_PATH, retry=Retry.CREATE, json=payload, deadline=deadline
@@ -222,6 +228,8 @@ class AsyncClient:
                 await asyncio.sleep(delay)
         if isinstance(data, dict) and data.get("id") in (None, "") and "status" in data:
             data = {**data, "id": task_id}  # a state without its id is still this task's
+        from ..tasks import NotATask, Task
+
         try:
             task = Task.from_api(data)
         except NotATask as exc:
@@ -279,6 +287,8 @@ class AsyncClient:
             return task
         # The upload's URL is dead (expired, or cleaned up): forget it, so a retry uploads the
         # picture afresh. The paid task is not re-sent behind the user's back.
+        from ..tasks import TaskError
+
         for sha in created.uploads:
             self._uploaded.pop(sha, None)
         message = (
@@ -303,6 +313,8 @@ class AsyncClient:
         Transient failures while polling do not end the wait: the task goes on at FoxAPI, so
         the waiter keeps asking until the deadline.
         """
+        from ..tasks import Task
+
         policy = poll_policy or self.poll_policy
         start = time.monotonic()
         deadline = None if timeout is None else start + timeout

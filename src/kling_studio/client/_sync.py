@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from ..config import mask_key
-from ..models import PreparedRequest, Task, VideoRequest
+from ..models import PreparedRequest, VideoRequest
 from ..pictures import Picture
 from ._async import DEFAULT_WAIT_TIMEOUT, AsyncClient, ProgressCallback
 from ._engine import Engine
 from ._polling import PollPolicy
+
+if TYPE_CHECKING:
+    from ..tasks import Task
 
 T = TypeVar("T")
 

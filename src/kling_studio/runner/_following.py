@@ -23,9 +23,9 @@ from ..errors import (
 from ..history._store import History
 from ..history._videos import VideoCache
 from ..media._posters import poster_data_url
-from ..models import Task
 from ..pictures import is_url
 from ..statuses import shown
+from ..tasks import Task
 from ._cards import Live
 from ._journal import Journal
 

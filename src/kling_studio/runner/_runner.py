@@ -35,7 +35,8 @@ from ..errors import (
 from ..history._records import TaskRecord
 from ..history._store import History
 from ..history._videos import VideoCache
-from ..models import PreparedRequest, Task, VideoRequest
+from ..models import PreparedRequest, VideoRequest
+from ..tasks import Task
 from ._cards import Live, card_from_record, error_text, settings_of
 from ._journal import Journal
 from ._outcomes import error_code, proves_no_task, task_id_in
