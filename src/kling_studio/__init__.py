@@ -40,9 +40,10 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-# Everything but the errors is imported on first use: the clients pull in httpx and pydantic, the
-# widget anywidget, the simulator uvicorn, the history pandas. So `import kling_studio` (a CLI's
-# start, `except kling_studio.InputError`) stays quick; benchmarks/import_time.py measures it.
+# Everything but the errors is imported on first use: the clients pull in httpx (and pydantic with
+# their first answer), the widget anywidget, the simulator uvicorn, the history SQLAlchemy. So
+# `import kling_studio` (a CLI's start, `except kling_studio.InputError`) stays quick;
+# benchmarks/import_time.py measures it.
 _LAZY = {
     "AsyncClient": ".client",
     "Client": ".client",
