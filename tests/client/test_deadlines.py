@@ -68,5 +68,7 @@ def test_cli_timeout_bounds_waiting_and_the_download(
     )
     elapsed = time.monotonic() - started
     err = capsys.readouterr().err
-    assert code == 1 and elapsed < 6
+    # Well short of the 20 s stall (so the deadline ended it), with room for a loaded machine's
+    # start-up and upload, which --timeout does not cover.
+    assert code == 1 and elapsed < 12
     assert "not saved within the deadline" in err and "resume" in err
