@@ -85,6 +85,7 @@ class Runner:
         self._heartbeat: asyncio.Task[None] | None = None
         self._adopting = False
         self._held_elsewhere = 0  # tasks another kernel followed at the last look
+        self._resumed: dict[str, asyncio.Task[None]] = {}  # local id -> its follower, on resume
 
     # --- listeners --------------------------------------------------------------------------
 
@@ -216,10 +217,13 @@ class Runner:
                     live.status,
                 )
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any, resumed: str | None = None) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_ended)
+        if resumed is not None:  # a lease lost at a renewal stops it (_let_go)
+            self._resumed[resumed] = task
+            task.add_done_callback(lambda _: self._resumed.pop(resumed, None))
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
@@ -238,11 +242,27 @@ class Runner:
             await asyncio.sleep(interval)
             try:
                 followed = [x.local_id for x in self._live.values() if not x.done.is_set()]
-                self.history.renew(followed)
+                held = self.history.renew(followed)
+                for local_id in set(followed) - held:
+                    self._let_go(local_id)
                 if self._adopting:
                     await self._adopt()
             except Exception:  # a busy or unreachable history: try again at the next beat
                 log.warning("renewing task leases failed", exc_info=True)
+
+    def _let_go(self, local_id: str) -> None:
+        """This kernel's lease on a resumed task ran out and another kernel took it: stop
+        following it (two followers would poll it twice and download its video twice)."""
+        follower = self._resumed.get(local_id)
+        if follower is None:
+            return  # a task this runner created: its create must never be cut short
+        live = self._live[local_id]
+        live.error = {
+            "code": "followed_elsewhere",
+            "message": "another kernel follows this task now (this kernel's lease on it ran out)",
+        }
+        self._emit(live)
+        follower.cancel()
 
     def _release(self, local_id: str) -> None:
         try:
@@ -517,14 +537,23 @@ class Runner:
     async def _adopt(self) -> list[str]:
         """Start following every unfinished task (and missing video) whose lease is free."""
         resumed: list[str] = []
-        held_elsewhere = 0
-        for record in self.history.unfinished():
-            if record.local_id in self._live:
-                continue
-            if record.status == "unknown" and record.task_id is None:
-                continue  # nothing to follow: only a person can tell whether it exists
-            if not self.history.claim(record.local_id):
-                held_elsewhere += 1  # another kernel follows it
+        # Only a person can tell whether an `unknown` task without an id exists: not followed.
+        unfinished = [
+            r
+            for r in self.history.unfinished()
+            if r.local_id not in self._live and not (r.status == "unknown" and r.task_id is None)
+        ]
+        missing = [
+            r
+            for r in self.history.missing_videos()
+            if r.local_id not in self._live and r.task_id is not None and r.video_url
+        ]
+        # Every free lease in one write (many kernels resuming at once share one lock); a
+        # task not taken is another kernel's, or ended since the lists were read.
+        taken = self.history.claim_all(r.local_id for r in [*unfinished, *missing])
+        held_elsewhere = len(unfinished) + len(missing) - len(taken)
+        for record in unfinished:
+            if record.local_id not in taken:
                 continue
             if record.status == "submitting" or (record.task_id is None):
                 # Its kernel's lease ran out before the create's answer was journalled.
@@ -536,16 +565,16 @@ class Runner:
                 continue
             live = self._live_from(record)
             self._emit(live)
-            self._spawn(self._drive_resumed(live, record.task_id))
+            self._spawn(self._drive_resumed(live, record.task_id), resumed=record.local_id)
             resumed.append(record.local_id)
-        for record in self.history.missing_videos():
-            if record.local_id in self._live or record.task_id is None or not record.video_url:
-                continue
-            if not self.history.claim(record.local_id):
-                held_elsewhere += 1  # another kernel is downloading it
+        for record in missing:
+            if record.local_id not in taken or record.task_id is None or not record.video_url:
                 continue
             live = self._live_from(record)
-            self._spawn(self._download_only(live, record.video_url, record.task_id))
+            self._spawn(
+                self._download_only(live, record.video_url, record.task_id),
+                resumed=record.local_id,
+            )
             resumed.append(record.local_id)
         self._held_elsewhere = held_elsewhere
         return resumed
