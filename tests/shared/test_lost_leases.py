@@ -49,7 +49,9 @@ async def test_a_kernel_whose_lease_was_taken_stops_following_the_task(tmp_path:
             gets = sim.created_tasks()[0]["gets"]
             assert runner.cards()[0]["error"]["code"] == "followed_elsewhere"
             assert sim.created_tasks()[0]["status"] != "completed"
-            while sim.created_tasks()[0]["status"] != "completed":  # ~7 s at this time scale
+            for _ in range(300):  # until the task ends at the server (~7 s at this time scale)
+                if sim.created_tasks()[0]["status"] == "completed":
+                    break
                 await asyncio.sleep(0.1)
             await asyncio.sleep(0.3)  # time to poll and download, had it gone on
             await runner.aclose()
