@@ -18,7 +18,7 @@ from ._records import TaskRecord
 from ._rows import iso, now
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Label
 
 _T = TypeVar("_T")
 CHUNK = 1 << 20
@@ -30,6 +30,17 @@ def file_sha256(path: Path) -> str:
         while block := f.read(CHUNK):
             digest.update(block)
     return digest.hexdigest()
+
+
+def video_stored() -> Label[bool]:
+    """A column for reading tasks: whether the shared store holds the task's video bytes (so
+    it can be played on any machine). Answered by the database, without reading the bytes."""
+    from sqlalchemy import select
+
+    from ._schema import tasks, videos
+
+    held = select(videos.c.sha256).where(videos.c.sha256 == tasks.c.video_sha256)
+    return held.exists().label("video_stored")
 
 
 def keep_bytes(conn: Connection, path: Path, sha256: str) -> None:

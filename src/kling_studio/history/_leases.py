@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final, TypeVar
 
+from ..statuses import Status
+from ._records import ACTIVE
 from ._rows import iso, now
 
 if TYPE_CHECKING:
@@ -66,6 +68,21 @@ def _dead_here(owner: str) -> bool:
     return False
 
 
+def _needs_following(
+    status: str, video_url: str | None, video_path: str | None, url_expired: int | None
+) -> bool:
+    """A task some kernel must still follow: live or unknown (History.unfinished), or
+    completed with a video to download (History.missing_videos)."""
+    if status in ACTIVE or status == Status.UNKNOWN:
+        return True
+    return (
+        status == Status.COMPLETED
+        and video_url is not None
+        and video_path is None
+        and not url_expired
+    )
+
+
 def lease_seconds_from(value: float | None) -> float:
     from .. import config
 
@@ -89,55 +106,82 @@ class Leases:
 
     def claim(self, local_id: str) -> bool:
         """Take (or keep) the lease of a task: True when this kernel now follows it, False
-        when another kernel's lease on it is still running."""
+        when another kernel's lease on it is still running, or when the task no longer needs
+        following (it ended, and its video is saved or cannot be)."""
+        return local_id in self.claim_all([local_id])
+
+    def claim_all(self, local_ids: Iterable[str]) -> set[str]:
+        """Take the leases of those tasks that are free and still need following, all in one
+        write transaction; returns the ids this kernel now follows.
+
+        One write per resume, not one per task: sixteen kernels resuming a hundred tasks at
+        once would otherwise queue 1,600 writes on one SQLite lock (and a kernel gives up
+        after `busy_timeout`). The task's state is read under the same lock as its lease: a
+        kernel working from a list read a moment ago never takes a task another kernel has
+        just finished and let go (it would poll it again and download its video twice)."""
         from sqlalchemy import select
 
         from ._schema import tasks
 
-        def work(conn: Connection) -> bool:
-            # Read and take in one write transaction, the row locked: two kernels racing for a
-            # task see one another's claim, and only one wins.
+        wanted = list(dict.fromkeys(local_ids))
+        if not wanted:
+            return set()
+
+        def work(conn: Connection) -> set[str]:
+            # Read and take in one write transaction, the rows locked: two kernels racing for
+            # a task see one another's claim, and only one wins.
             query = (
-                select(tasks.c.lease_owner, tasks.c.lease_until)
-                .where(tasks.c.local_id == local_id)
+                select(
+                    tasks.c.local_id,
+                    tasks.c.lease_owner,
+                    tasks.c.lease_until,
+                    tasks.c.status,
+                    tasks.c.video_url,
+                    tasks.c.video_path,
+                    tasks.c.url_expired,
+                )
+                .where(tasks.c.local_id.in_(wanted))
                 .with_for_update()
             )
-            row = conn.execute(query).first()
-            if row is None:
-                return False
-            holder, until = row
-            free = (
-                holder is None
-                or holder == self.owner
-                or until is None
-                or until < (iso(now()) or "")
-                or _dead_here(holder)
-            )
-            if free:
+            current = iso(now()) or ""
+            taken = {
+                row.local_id
+                for row in conn.execute(query)
+                if _needs_following(row.status, row.video_url, row.video_path, row.url_expired)
+                and (
+                    row.lease_owner is None
+                    or row.lease_owner == self.owner
+                    or row.lease_until is None
+                    or row.lease_until < current
+                    or _dead_here(row.lease_owner)
+                )
+            }
+            if taken:
                 conn.execute(
                     tasks.update()
-                    .where(tasks.c.local_id == local_id)
+                    .where(tasks.c.local_id.in_(sorted(taken)))
                     .values(lease_owner=self.owner, lease_until=self._lease_until())
                 )
-            return free
+            return taken
 
         return self._run(work, write=True)
 
-    def renew(self, local_ids: Iterable[str]) -> int:
-        """Extend this kernel's leases on these tasks; returns how many it still holds."""
+    def renew(self, local_ids: Iterable[str]) -> set[str]:
+        """Extend this kernel's leases on these tasks; returns the ids it still holds. A task
+        missing from the answer is lost: its lease ran out (this kernel was too slow to renew)
+        and another kernel took it, so this one must stop following it."""
+        from sqlalchemy import select
+
         from ._schema import tasks
 
         wanted = list(local_ids)
         if not wanted:
-            return 0
+            return set()
+        mine = tasks.c.local_id.in_(wanted) & (tasks.c.lease_owner == self.owner)
 
-        def work(conn: Connection) -> int:
-            result = conn.execute(
-                tasks.update()
-                .where(tasks.c.local_id.in_(wanted), tasks.c.lease_owner == self.owner)
-                .values(lease_until=self._lease_until())
-            )
-            return int(result.rowcount)
+        def work(conn: Connection) -> set[str]:
+            conn.execute(tasks.update().where(mine).values(lease_until=self._lease_until()))
+            return set(conn.execute(select(tasks.c.local_id).where(mine)).scalars())
 
         return self._run(work, write=True)
 

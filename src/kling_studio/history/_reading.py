@@ -225,9 +225,11 @@ class Reading:
     ) -> list[TaskRecord]:
         from sqlalchemy import select
 
+        from ._blobs import video_stored
         from ._schema import tasks
 
-        query = select(tasks).where(where).order_by(*order)
+        columns = [tasks, video_stored()] if self.shared else [tasks]
+        query = select(*columns).where(where).order_by(*order)
         if limit is not None:
             query = query.limit(int(limit))
         if offset:

@@ -104,6 +104,9 @@ class TaskRecord:
     note: str | None
     raw: dict[str, Any] | None
     user: str | None = None  # who made it (History(user=...), see config.resolve_user)
+    # A shared history holds the video's bytes (history/_blobs.py): `video_file()` fetches them
+    # on first play, on any member's machine.
+    video_stored: bool = False
 
     @property
     def done(self) -> bool:

@@ -106,4 +106,5 @@ def to_record(row: Mapping[Any, Any], load_path: Callable[[str | None], Path | N
         note=row["note"],
         raw=loads("raw"),
         user=row["author"],
+        video_stored=bool(row.get("video_stored")),
     )

@@ -82,7 +82,9 @@ def _error(record: TaskRecord) -> tuple[str | None, str | None]:
 
 
 def _video(record: TaskRecord) -> VideoState:
-    if record.has_video:
+    # "saved": ready to play. A shared history's video saved by another kernel is that too:
+    # `History.video_file()` writes its stored bytes into this machine's cache on first play.
+    if record.has_video or record.video_stored:
         return "saved"
     if record.url_expired:
         return "expired"

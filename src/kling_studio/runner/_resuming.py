@@ -26,9 +26,11 @@ class Resuming(Following):
     _heartbeat: asyncio.Task[None] | None
     _adopting: bool
     _held_elsewhere: int
-    _spawn: Callable[[Coroutine[Any, Any, None]], None]
     _beat: Callable[[], Coroutine[Any, Any, None]]
     _release: Callable[[str], None]
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], resumed: str | None = None) -> None:
+        raise NotImplementedError  # Runner's: a task on its loop; `resumed`: let go if lost
 
     async def resume(self) -> list[str]:
         """Follow every unfinished task of the history to its end; fetch missing videos.
@@ -55,14 +57,23 @@ class Resuming(Following):
     async def _adopt(self) -> list[str]:
         """Start following every unfinished task (and missing video) whose lease is free."""
         resumed: list[str] = []
-        held_elsewhere = 0
-        for record in self.history.unfinished():
-            if record.local_id in self._live:
-                continue
-            if record.status == "unknown" and record.task_id is None:
-                continue  # nothing to follow: only a person can tell whether it exists
-            if not self.history.claim(record.local_id):
-                held_elsewhere += 1  # another kernel follows it
+        # Only a person can tell whether an `unknown` task without an id exists: not followed.
+        unfinished = [
+            r
+            for r in self.history.unfinished()
+            if r.local_id not in self._live and not (r.status == "unknown" and r.task_id is None)
+        ]
+        missing = [
+            r
+            for r in self.history.missing_videos()
+            if r.local_id not in self._live and r.task_id is not None and r.video_url
+        ]
+        # Every free lease in one write (many kernels resuming at once share one lock); a
+        # task not taken is another kernel's, or ended since the lists were read.
+        taken = self.history.claim_all(r.local_id for r in [*unfinished, *missing])
+        held_elsewhere = len(unfinished) + len(missing) - len(taken)
+        for record in unfinished:
+            if record.local_id not in taken:
                 continue
             if record.status == "submitting" or (record.task_id is None):
                 # Its kernel's lease ran out before the create's answer was journalled.
@@ -74,16 +85,16 @@ class Resuming(Following):
                 continue
             live = self._live_from(record)
             self._emit(live)
-            self._spawn(self._drive_resumed(live, record.task_id))
+            self._spawn(self._drive_resumed(live, record.task_id), resumed=record.local_id)
             resumed.append(record.local_id)
-        for record in self.history.missing_videos():
-            if record.local_id in self._live or record.task_id is None or not record.video_url:
-                continue
-            if not self.history.claim(record.local_id):
-                held_elsewhere += 1  # another kernel is downloading it
+        for record in missing:
+            if record.local_id not in taken or record.task_id is None or not record.video_url:
                 continue
             live = self._live_from(record)
-            self._spawn(self._download_only(live, record.video_url, record.task_id))
+            self._spawn(
+                self._download_only(live, record.video_url, record.task_id),
+                resumed=record.local_id,
+            )
             resumed.append(record.local_id)
         self._held_elsewhere = held_elsewhere
         return resumed

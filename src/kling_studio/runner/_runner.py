@@ -80,6 +80,7 @@ class Runner(Resuming):
         self._heartbeat: asyncio.Task[None] | None = None
         self._adopting = False
         self._held_elsewhere = 0  # tasks another kernel followed at the last look
+        self._resumed: dict[str, asyncio.Task[None]] = {}  # local id -> its follower, on resume
 
     # --- listeners --------------------------------------------------------------------------
 
@@ -211,10 +212,13 @@ class Runner(Resuming):
                     live.status,
                 )
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any, resumed: str | None = None) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_ended)
+        if resumed is not None:  # a lease lost at a renewal stops it (_let_go)
+            self._resumed[resumed] = task
+            task.add_done_callback(lambda _: self._resumed.pop(resumed, None))
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
@@ -233,11 +237,27 @@ class Runner(Resuming):
             await asyncio.sleep(interval)
             try:
                 followed = [x.local_id for x in self._live.values() if not x.done.is_set()]
-                self.history.renew(followed)
+                held = self.history.renew(followed)
+                for local_id in set(followed) - held:
+                    self._let_go(local_id)
                 if self._adopting:
                     await self._adopt()
             except Exception:  # a busy or unreachable history: try again at the next beat
                 log.warning("renewing task leases failed", exc_info=True)
+
+    def _let_go(self, local_id: str) -> None:
+        """This kernel's lease on a resumed task ran out and another kernel took it: stop
+        following it (two followers would poll it twice and download its video twice)."""
+        follower = self._resumed.get(local_id)
+        if follower is None:
+            return  # a task this runner created: its create must never be cut short
+        live = self._live[local_id]
+        live.error = {
+            "code": "followed_elsewhere",
+            "message": "another kernel follows this task now (this kernel's lease on it ran out)",
+        }
+        self._emit(live)
+        follower.cancel()
 
     def _release(self, local_id: str) -> None:
         try:
