@@ -244,7 +244,7 @@ async def run_grid(
         raise InputError("max_concurrency must be at least 1", "max_concurrency")
     history = runner.history
     group_id = check_group_id(group_id) if group_id else new_group_id()
-    if (plans_dir(history) / f"{group_id}.json").exists():
+    if (plans_dir(history) / f"{group_id}.json").exists() or history.comparison_plan(group_id):
         raise InputError(f"a comparison {group_id!r} exists already; pick another id", "group_id")
 
     entries: list[Entry] = []

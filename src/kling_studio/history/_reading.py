@@ -223,11 +223,21 @@ class Reading:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[TaskRecord]:
-        from sqlalchemy import select
+        from sqlalchemy import and_, select
 
-        from ._schema import tasks
+        from ._schema import ratings, tasks
 
-        query = select(tasks).where(where).order_by(*order)
+        # A record carries this history's user's judgement (others': `judgements()`).
+        mine = ratings.alias("mine")
+        joined = tasks.outerjoin(
+            mine, and_(mine.c.local_id == tasks.c.local_id, mine.c.user == self.user)
+        )
+        query = (
+            select(tasks, mine.c.rating, mine.c.winner, mine.c.note)
+            .select_from(joined)
+            .where(where)
+            .order_by(*order)
+        )
         if limit is not None:
             query = query.limit(int(limit))
         if offset:
