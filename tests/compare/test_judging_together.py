@@ -19,7 +19,7 @@ from kling_studio.history._store import History
 from kling_studio.runner import Runner
 from kling_studio.simulator import Simulator
 
-from .test_compare import FAST, base
+from .test_compare import FAST, HOSTILE, base, parse
 
 
 @pytest.fixture
@@ -122,3 +122,19 @@ async def test_blind_mode_shuffles_hides_parameters_until_all_are_rated(
     assert {"duration", "prompt"} <= set(shown.columns)
     with History(tmp_path / "h.sqlite3", user="ada") as ada:  # bob's ratings reveal nothing
         assert "duration" not in cmp.compare_df(ada, comparison.group_id, blind=True).columns
+
+
+async def test_the_report_shows_mine_the_mean_and_each_rater_as_text(
+    parts: tuple[Runner, AsyncClient], tmp_path: Path
+) -> None:
+    comparison = await _grid(parts, durations=[5, 10])
+    a = comparison.entries[0].local_id or ""
+    with History(tmp_path / "h.sqlite3", user=HOSTILE) as them:
+        cmp.rate(them, a, rating=3)
+    with History(tmp_path / "h.sqlite3", user="ada") as ada:
+        cmp.rate(ada, a, rating=5)
+        text = cmp.render_html(ada, comparison.group_id)
+    assert HOSTILE not in text
+    shown = "".join(parse(text).text)
+    assert "★★★★★" in shown and "mean 4.00 of 2" in shown
+    assert f"{HOSTILE} 3" in shown and f"{HOSTILE}: 3, ada: 5" in shown

@@ -133,10 +133,10 @@ class Comparison:
         if self._feeder is not None and not self._feeder.done():
             self._feeder.cancel()
 
-    def df(self) -> pd.DataFrame:
+    def df(self, *, blind: bool = False) -> pd.DataFrame:
         from ._table import compare_df
 
-        return compare_df(self.history, self.group_id, comparison=self)
+        return compare_df(self.history, self.group_id, comparison=self, blind=blind)
 
     def export_csv(self, path: str | os.PathLike[str]) -> Path:
         from ._table import export_csv
