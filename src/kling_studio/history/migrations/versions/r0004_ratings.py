@@ -13,9 +13,6 @@ Revision ID: 0004
 
 from __future__ import annotations
 
-import getpass
-import os
-
 import sqlalchemy as sa
 from alembic import context, op
 
@@ -27,17 +24,11 @@ depends_on = None
 
 def _default_user() -> str:
     """Who owns an authorless task's rating: the History's user (handed over by `_engine`),
-    else whoever runs the migration."""
+    else whoever runs the migration (`config.resolve_user`)."""
+    from kling_studio.config import resolve_user
+
     given = context.config.attributes.get("user")
-    if given:
-        return str(given)
-    for name in ("KLING_STUDIO_USER", "JUPYTERHUB_USER"):
-        if os.environ.get(name, "").strip():
-            return os.environ[name].strip()
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return resolve_user(str(given) if given else None)
 
 
 def upgrade() -> None:
