@@ -91,7 +91,9 @@ def run_writers(location: str, processes: int, tasks: int) -> dict[str, Any]:
 
     with History(location) as history:
         kept = history.count()
-        rated = sum(1 for r in history.records() if r.rating == 4)
+        # Each writer rates as its own user: count everyone's judgements, not the reader's.
+        judged = history.judgements(r.local_id for r in history.records())
+        rated = sum(1 for js in judged.values() for j in js if j.rating == 4)
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "rows_expected": processes * tasks,

@@ -35,6 +35,9 @@ function variant(over: Partial<Variant> = {}): Variant {
     rating: null,
     winner: false,
     note: "",
+    rating_mean: null,
+    rating_count: 0,
+    raters: [],
     error: null,
     ...over,
   };
@@ -47,6 +50,9 @@ function comparison(over: Partial<Comparison> = {}): Comparison {
     confirm_above: 4,
     differing: ["prompt"],
     variants: [variant(), variant({ local_id: "v2", label: "B", params: { prompt: "A dog" } })],
+    user: "ada",
+    blind: false,
+    revealed: true,
     ...over,
   };
 }

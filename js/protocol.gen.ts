@@ -114,6 +114,14 @@ export interface HistoryRow {
   stitched_from: string[] | null;
 }
 
+/** One person's judgement of a variant (everyone's, the viewer's included). */
+export interface RaterRating {
+  user: string;
+  rating: number | null;
+  winner: boolean;
+  note: string;
+}
+
 export interface Variant {
   local_id: string | null;
   label: string;
@@ -126,6 +134,9 @@ export interface Variant {
   rating: number | null;
   winner: boolean;
   note: string;
+  rating_mean: number | null;
+  rating_count: number;
+  raters: RaterRating[];
   error: ErrorInfo | null;
 }
 
@@ -135,6 +146,9 @@ export interface Comparison {
   confirm_above: number;
   differing: string[];
   variants: Variant[];
+  user: string;
+  blind: boolean;
+  revealed: boolean;
 }
 
 /** Every trait of the widget (`AnyModel<Traits>` in the front end). */
@@ -245,6 +259,10 @@ export interface CompareOpenMsg {
   group_id: string;
 }
 
+export interface CompareBlindMsg {
+  blind: boolean;
+}
+
 export interface RateMsg {
   local_id: string;
   rating?: number | null;
@@ -300,6 +318,7 @@ export interface Requests {
   compare_plan: ComparePlanMsg;
   compare_run: CompareRunMsg;
   compare_open: CompareOpenMsg;
+  compare_blind: CompareBlindMsg;
   rate: RateMsg;
   continue_from: ContinueFromMsg;
   stitch: StitchMsg;
@@ -318,6 +337,7 @@ export interface Replies {
   compare_plan: ComparePlan;
   compare_run: GroupId;
   compare_open: null;
+  compare_blind: null;
   rate: null;
   continue_from: PictureInfo;
   stitch: LocalId;
@@ -368,4 +388,4 @@ export const TASK_STATUSES: readonly TaskStatus[] = ["submitting", "pending", "p
 export const RECORD_STATUSES: readonly RecordStatus[] = ["submitting", "pending", "processing", "completed", "failed", "cancelled", "unknown", "rejected"];
 export const TICKING_STATUSES: readonly TaskStatus[] = ["pending", "processing", "queued", "submitting", "unknown"];
 export const VIDEO_STATES: readonly VideoState[] = ["saved", "remote", "expired", "failed", "none"];
-export const REQUEST_KINDS: readonly RequestKind[] = ["snapshot", "set_picture", "clear_picture", "generate", "history", "video", "load_settings", "remix", "compare_plan", "compare_run", "compare_open", "rate", "continue_from", "stitch"];
+export const REQUEST_KINDS: readonly RequestKind[] = ["snapshot", "set_picture", "clear_picture", "generate", "history", "video", "load_settings", "remix", "compare_plan", "compare_run", "compare_open", "compare_blind", "rate", "continue_from", "stitch"];

@@ -17,6 +17,7 @@ export type {
   PictureInfo,
   Pictures,
   PlanVariant,
+  RaterRating,
   RecordStatus,
   Replies,
   Request,

@@ -90,7 +90,9 @@ def test_migrate_copies_a_local_history_and_its_videos_once(
     monkeypatch.setenv("KLING_STUDIO_HOME", str(tmp_path / "another-machine"))
     with History(postgres_url, user="bob") as shared:
         record = shared[with_video]
-        assert (record.user, record.rating, record.note) == ("ada", 5, "best")
+        assert (record.user, record.rating, record.note) == ("ada", None, None)  # bob's own
+        (judged,) = shared.judgements([with_video])[with_video]  # ada's judgement came along
+        assert (judged.user, judged.rating, judged.note) == ("ada", 5, "best")
         assert shared[failed].status == "failed"
         (local.parent / "videos" / "task-a.mp4").unlink()  # gone from the first machine too
         assert shared.video_file(with_video).read_bytes() == MP4

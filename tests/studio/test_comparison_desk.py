@@ -154,6 +154,9 @@ async def test_a_run_fills_the_trait_on_status_changes_only(
         "rating",
         "winner",
         "note",
+        "rating_mean",
+        "rating_count",
+        "raters",
         "error",
     }
     assert (first["reused"], first["rating"], first["winner"], first["note"]) == (

@@ -2,6 +2,7 @@
 (`_planfile`), run it (`_run`), judge it (`_ratings`), table it (`_table`), report it
 (`_report`)."""
 
+from ._blind import BlindView, all_rated, blind_order, blind_view
 from ._plan import (
     CONFIRM_ABOVE,
     DEFAULT_MAX_CONCURRENCY,
@@ -13,7 +14,7 @@ from ._plan import (
     variant_label,
 )
 from ._planfile import Entry, Plan, check_group_id, latest_group_id, load_plan, save_plan
-from ._ratings import rate
+from ._ratings import Summary, rate, summaries, summarise
 from ._report import THUMB_MAX_SIDE, export_html, picture_thumbnail, render_html, video_thumbnail
 from ._run import Comparison, confirm_problem, count_reusable, reusable, run_grid
 from ._table import compare_df, export_csv, variant_view
@@ -23,11 +24,16 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "PARAM_NAMES",
     "THUMB_MAX_SIDE",
+    "BlindView",
     "Comparison",
     "Entry",
     "Grid",
     "Plan",
+    "Summary",
     "Variant",
+    "all_rated",
+    "blind_order",
+    "blind_view",
     "check_group_id",
     "compare_df",
     "confirm_problem",
@@ -44,6 +50,8 @@ __all__ = [
     "reusable",
     "run_grid",
     "save_plan",
+    "summaries",
+    "summarise",
     "variant_label",
     "variant_view",
     "video_thumbnail",

@@ -1,6 +1,8 @@
-"""A comparison's plan on disk: labels, parameters and which task shows each variant, in a
-small JSON file beside the history (a reused variant points at a task of another group, so
-the history's `group_id` column alone cannot say which tasks a comparison shows)."""
+"""A comparison's plan: labels, parameters, title and which task shows each variant (a reused
+variant points at a task of another group, so the history's `group_id` column alone cannot say
+which tasks a comparison shows). Kept in the history's `comparisons` table, so every user of a
+shared history sees a comparison as its author made it, and in a small JSON file beside the
+history (this machine's list of its own comparisons, and a copy if the history is busy)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import atomic_path
-from ..errors import InputError, KlingStudioError
+from ..errors import HistoryError, InputError, KlingStudioError
 from ..history._records import TaskRecord
 from ..history._store import History
 from ._plan import differing_names, variant_label
@@ -104,16 +106,32 @@ def check_group_id(group_id: str) -> str:
 
 
 def save_plan(history: History, plan: Plan) -> None:
-    """Write through a temporary file, so a crash never leaves half a plan."""
+    """Into the history, and to the file through a temporary file (a crash never leaves half a
+    plan). A busy history only logs: the file has it, and the next save retries."""
     target = plans_dir(history) / f"{check_group_id(plan.group_id)}.json"
     with atomic_path(target) as part:
         part.write_text(json.dumps(plan.to_json(), ensure_ascii=False, indent=1), "utf-8")
+    try:
+        history.save_comparison(plan.group_id, plan.to_json())
+    except HistoryError as exc:
+        log.warning("comparison %s: plan not saved in the history: %s", plan.group_id, exc)
 
 
 def load_plan(history: History, group_id: str) -> Plan:
-    """The plan of a comparison; for a group without one (tasks journalled with a group id by
-    other code), a plan rebuilt from its tasks' `variant` column."""
+    """The plan of a comparison: from the history, else this machine's file, else (tasks
+    journalled with a group id by other code) rebuilt from its tasks' `variant` column."""
     path = plans_dir(history) / f"{check_group_id(group_id)}.json"
+    try:
+        kept = history.comparison_plan(group_id)
+    except ValueError as exc:
+        raise KlingStudioError(f"the comparison plan {group_id!r} is unreadable: {exc}") from exc
+    if kept is not None:
+        try:
+            return Plan.from_json(kept)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KlingStudioError(
+                f"the comparison plan {group_id!r} in the history is unreadable: {exc}"
+            ) from exc
     if path.is_file():
         try:
             return Plan.from_json(json.loads(path.read_text("utf-8")))
@@ -156,11 +174,12 @@ def _params_from_record(record: TaskRecord) -> dict[str, Any]:
 
 
 def latest_group_id(history: History) -> str | None:
-    """The comparison created last in this history (by its plan), or None."""
+    """The comparison this machine created last (by its plan file), else the one saved last in
+    the history (by anyone), or None."""
     best: tuple[float, str] | None = None
     folder = plans_dir(history)
     if not folder.is_dir():
-        return None
+        return history.latest_comparison()
     for path in folder.glob("*.json"):
         try:
             data = json.loads(path.read_text("utf-8"))
@@ -170,7 +189,7 @@ def latest_group_id(history: History) -> str | None:
             continue
         if best is None or created > best[0]:
             best = (created, group_id)
-    return best[1] if best else None
+    return best[1] if best else history.latest_comparison()
 
 
 def _title(differing: Sequence[str], count: int) -> str:

@@ -20,6 +20,7 @@ from ..media._posters import POSTER_MAX_SIDE, ensure_poster, poster_jpeg
 from ..pictures import is_url, load_local_picture
 from ._plan import PARAM_NAMES
 from ._planfile import Entry, load_plan
+from ._ratings import Summary, summaries
 from ._run import Comparison
 from ._table import variant_view
 
@@ -101,13 +102,15 @@ def render_html(history: History, group_id: str, *, comparison: Comparison | Non
         comparison = Comparison(history, load_plan(history, group_id))
     plan = comparison.plan
     records = {e.label: history.get(e.local_id) if e.local_id else None for e in plan.entries}
+    everyone = summaries(history, [e.local_id for e in plan.entries])
+    judged = {e.label: everyone.get(e.local_id) if e.local_id else None for e in plan.entries}
     common = [
         n
         for n in PARAM_NAMES
         if n not in plan.differing and plan.entries and plan.entries[0].params.get(n) is not None
     ]
     cells = [
-        _html_cell(comparison, entry, records[entry.label], plan.differing)
+        _html_cell(comparison, entry, records[entry.label], judged[entry.label], plan.differing)
         for entry in plan.entries
     ]
     first = plan.entries[0].params if plan.entries else {}
@@ -124,12 +127,18 @@ def render_html(history: History, group_id: str, *, comparison: Comparison | Non
         f"differing: {_e(', '.join(plan.differing) or 'nothing')}</div>"
         f"<h2>Same for every variant</h2><dl>{common_rows}</dl>"
         f'<div class="grid">{"".join(cells)}</div>'
-        f"{_html_table(comparison, records)}</body></html>\n"
+        f'<p class="meta">rating, winner and note: {_e(history.user)}\'s; mean and count: '
+        "everyone's</p>"
+        f"{_html_table(comparison, records, judged)}</body></html>\n"
     )
 
 
 def _html_cell(
-    comparison: Comparison, entry: Entry, record: TaskRecord | None, differing: list[str]
+    comparison: Comparison,
+    entry: Entry,
+    record: TaskRecord | None,
+    summary: Summary | None,
+    differing: list[str],
 ) -> str:
     jpeg = _poster(record) if record is not None else None
     if jpeg is None:
@@ -154,6 +163,12 @@ def _html_cell(
         if rating
         else "not rated"
     )
+    others = ""
+    if summary is not None and summary.count:
+        each = ", ".join(f"{user} {rating}" for user, rating in summary.by_user.items())
+        others = (
+            f"<dt>everyone</dt><dd>mean {summary.mean:.2f} of {summary.count} ({_e(each)})</dd>"
+        )
     times = ""
     if record is not None:
         times = f"<dt>time</dt><dd>{record.elapsed:.1f} s</dd>"
@@ -164,16 +179,22 @@ def _html_cell(
     return (
         f'<div class="cell{" win" if winner else ""}">{thumb}'
         f'<div><span class="label">{_e(entry.label)}</span>{badges}</div>'
-        f"<dl>{params}<dt>rating</dt><dd>{stars}</dd>{times}{error_row}</dl>{note_html}</div>"
+        f"<dl>{params}<dt>rating</dt><dd>{stars}</dd>{others}{times}{error_row}</dl>{note_html}</div>"
     )
 
 
-def _html_table(comparison: Comparison, records: Mapping[str, TaskRecord | None]) -> str:
+def _html_table(
+    comparison: Comparison,
+    records: Mapping[str, TaskRecord | None],
+    judged: Mapping[str, Summary | None],
+) -> str:
     plan = comparison.plan
     head = ["label", *plan.differing, "status", "reused", "time (s)", "rating", "winner", "note"]
+    head += ["mean", "count", "each rater"]
     rows = []
     for entry in plan.entries:
         record = records[entry.label]
+        summary = judged[entry.label]
         cells = [
             entry.label,
             *(_shown(entry.params.get(n)) for n in plan.differing),
@@ -183,6 +204,9 @@ def _html_table(comparison: Comparison, records: Mapping[str, TaskRecord | None]
             str(record.rating) if record and record.rating else "",
             "yes" if record and record.winner else "",
             (record.note or "") if record else "",
+            f"{summary.mean:.2f}" if summary and summary.mean is not None else "",
+            str(summary.count) if summary else "0",
+            ", ".join(f"{u}: {r}" for u, r in summary.by_user.items()) if summary else "",
         ]
         rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
     header = "".join(f"<th>{_e(h)}</th>" for h in head)

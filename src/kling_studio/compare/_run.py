@@ -133,10 +133,10 @@ class Comparison:
         if self._feeder is not None and not self._feeder.done():
             self._feeder.cancel()
 
-    def df(self) -> pd.DataFrame:
+    def df(self, *, blind: bool = False) -> pd.DataFrame:
         from ._table import compare_df
 
-        return compare_df(self.history, self.group_id, comparison=self)
+        return compare_df(self.history, self.group_id, comparison=self, blind=blind)
 
     def export_csv(self, path: str | os.PathLike[str]) -> Path:
         from ._table import export_csv
@@ -244,7 +244,7 @@ async def run_grid(
         raise InputError("max_concurrency must be at least 1", "max_concurrency")
     history = runner.history
     group_id = check_group_id(group_id) if group_id else new_group_id()
-    if (plans_dir(history) / f"{group_id}.json").exists():
+    if (plans_dir(history) / f"{group_id}.json").exists() or history.comparison_plan(group_id):
         raise InputError(f"a comparison {group_id!r} exists already; pick another id", "group_id")
 
     entries: list[Entry] = []

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+from ._blind import blind_view
 from ._planfile import Entry, load_plan
+from ._ratings import summaries
 from ._run import Comparison
 
 log = logging.getLogger("kling_studio")
@@ -25,20 +27,41 @@ log = logging.getLogger("kling_studio")
 
 
 def compare_df(
-    history: History, group_id: str, *, comparison: Comparison | None = None
+    history: History,
+    group_id: str,
+    *,
+    comparison: Comparison | None = None,
+    blind: bool = False,
 ) -> pd.DataFrame:
-    """A row per variant: label, the differing parameters, status, timings, judgement, ids."""
+    """A row per variant: label, the differing parameters, status, timings, judgements, ids.
+
+    Judgements: `rating`, `winner`, `note` are the current user's (`history.user`);
+    `rating_mean` and `rating_count` sum up everyone's ratings; then one `rating_<user>` column
+    per person who rated any variant (alphabetical, Int64, <NA> where they did not rate it).
+
+    `blind=True`: until the current user has rated every variant, the rows come in an order of
+    their own for this user and comparison, `label` is a neutral A, B, ... in that order, and
+    the parameter columns are left out (see `_blind.py`); once all are rated, the plain table.
+    """
     import pandas as pd
 
     if comparison is None or comparison.group_id != group_id:
         comparison = Comparison(history, load_plan(history, group_id))
     plan = comparison.plan
+    records = {e.local_id: history.get(e.local_id) for e in plan.entries if e.local_id}
+    shown = blind_view(
+        plan.entries, records, user=history.user, group_id=plan.group_id, blind=blind
+    )
+    differing = plan.differing if shown.revealed else []
+    everyone = summaries(history, [e.local_id for e in plan.entries])
+    raters = sorted({user for s in everyone.values() for user in s.by_user})
     rows = []
-    for entry in plan.entries:
-        record = history.get(entry.local_id) if entry.local_id else None
+    for entry in shown.entries:
+        record = records.get(entry.local_id) if entry.local_id else None
+        summary = everyone.get(entry.local_id) if entry.local_id else None
         seen = variant_view(comparison, entry, record)
-        row: dict[str, Any] = {"label": entry.label}
-        for name in plan.differing:
+        row: dict[str, Any] = {"label": shown.labels[entry.label]}
+        for name in differing:
             value = entry.params.get(name)
             row[name] = json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value
         row |= {
@@ -53,6 +76,8 @@ def compare_df(
             "rating": record.rating if record else None,
             "winner": bool(record.winner) if record else False,
             "note": (record.note or "") if record else "",
+            "rating_mean": summary.mean if summary else None,
+            "rating_count": summary.count if summary else 0,
             "error_code": seen.error_code,
             "error_message": seen.error_message,
             "video": seen.video,
@@ -61,9 +86,13 @@ def compare_df(
             "video_path": str(record.video_path) if record and record.has_video else None,
             "request_hash": entry.hash,
         }
+        for user in raters:
+            row[f"rating_{user}"] = summary.by_user.get(user) if summary else None
         rows.append(row)
-    df = pd.DataFrame(rows, columns=["label", *plan.differing, *_COLUMN_DTYPES])
-    for name, dtype in _COLUMN_DTYPES.items():
+    per_rater = {f"rating_{user}": "Int64" for user in raters}
+    dtypes = _COLUMN_DTYPES | per_rater
+    df = pd.DataFrame(rows, columns=["label", *differing, *dtypes])
+    for name, dtype in dtypes.items():
         if dtype == "datetime64[us, UTC]":
             df[name] = pd.to_datetime(df[name], utc=True).astype(dtype)  # type: ignore[call-overload]
         else:
@@ -84,6 +113,8 @@ _COLUMN_DTYPES: Final[dict[str, str]] = {
     "rating": "Int64",
     "winner": "bool",
     "note": "string",
+    "rating_mean": "float64",
+    "rating_count": "Int64",
     "error_code": "string",
     "error_message": "string",
     "video": "string",
@@ -108,7 +139,8 @@ def export_csv(
     path: str | os.PathLike[str],
     *,
     comparison: Comparison | None = None,
+    blind: bool = False,
 ) -> Path:
     """compare_df as CSV (written through a temporary file)."""
-    df = compare_df(history, group_id, comparison=comparison)
+    df = compare_df(history, group_id, comparison=comparison, blind=blind)
     return write_frame(df, Path(path).expanduser(), "csv")

@@ -111,8 +111,9 @@ def _current_revision(conn: Connection) -> str | None:
     return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
-def migrate(engine: Engine, location: Location) -> None:
-    """Bring the schema to HEAD with Alembic, once, even when many processes open at once."""
+def migrate(engine: Engine, location: Location, user: str | None = None) -> None:
+    """Bring the schema to HEAD with Alembic, once, even when many processes open at once.
+    `user`: who opens it (0004 gives an authorless task's old rating to them)."""
     with engine.connect() as conn:
         if location.kind == "sqlite":
             with conn.begin():
@@ -128,7 +129,7 @@ def migrate(engine: Engine, location: Location) -> None:
                 raise _newer(location, current)
         with conn.execution_options(kls_write=True).begin():
             if location.kind == "sqlite":
-                _migrate_sqlite(conn, location)
+                _migrate_sqlite(conn, location, user)
             else:
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 current = _current_revision(conn)  # another kernel may have migrated meanwhile
@@ -137,10 +138,10 @@ def migrate(engine: Engine, location: Location) -> None:
                 if current is None and not _has_tasks(conn):
                     _create_fresh(conn)
                 elif current != HEAD:
-                    _alembic(conn, "upgrade", HEAD)
+                    _alembic(conn, "upgrade", HEAD, user)
 
 
-def _migrate_sqlite(conn: Connection, location: Location) -> None:
+def _migrate_sqlite(conn: Connection, location: Location, user: str | None) -> None:
     version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
     if version >= SCHEMA_VERSION:
         return  # another process did it while we waited for the lock
@@ -151,7 +152,7 @@ def _migrate_sqlite(conn: Connection, location: Location) -> None:
         if current is None and version >= 1:
             # A history from before Alembic: its tables are revision 0001's, already there.
             _alembic(conn, "stamp", REVISIONS[version - 1])
-        _alembic(conn, "upgrade", HEAD)
+        _alembic(conn, "upgrade", HEAD, user)
     conn.exec_driver_sql(f"PRAGMA application_id={APP_ID}")
     conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -181,13 +182,14 @@ def _create_fresh(conn: Connection) -> None:
     conn.execute(version.insert().values(version_num=HEAD))
 
 
-def _alembic(conn: Connection, command_name: str, revision: str) -> None:
+def _alembic(conn: Connection, command_name: str, revision: str, user: str | None = None) -> None:
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
     cfg.attributes["connection"] = conn
+    cfg.attributes["user"] = user
     getattr(command, command_name)(cfg, revision)
 
 

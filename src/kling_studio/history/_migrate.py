@@ -1,8 +1,8 @@
 """Copy a history into another (`kling-studio history migrate --to URL`): typically one
 person's SQLite file into the team's PostgreSQL history. Every task keeps its local id, times,
-request and rating; its author is the copying user when it had none; its video goes with it
-(into the shared store, stored once per content). A task already in the target is left alone,
-so running the copy twice copies nothing twice.
+request and everyone's ratings; its author is the copying user when it had none; its video
+goes with it (into the shared store, stored once per content). A task already in the target is
+left alone, so running the copy twice copies nothing twice.
 """
 
 from __future__ import annotations
@@ -29,15 +29,22 @@ class Copied:
 def copy_history(source: History, target: History) -> Copied:
     from sqlalchemy import select
 
-    from ._schema import tasks
+    from ._schema import ratings, tasks
 
     def read(conn: Connection) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(select(tasks)).mappings()]
+
+    def judged(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for r in conn.execute(select(ratings)).mappings():
+            found.setdefault(r["local_id"], []).append(dict(r))
+        return found
 
     def existing(conn: Connection) -> set[str]:
         return set(conn.execute(select(tasks.c.local_id)).scalars())
 
     rows = source._run(read, write=False)
+    judgements = source._run(judged, write=False)
     have = target._run(existing, write=False)
     copied = videos = 0
     for row in rows:
@@ -58,6 +65,8 @@ def copy_history(source: History, target: History) -> Copied:
             if blob is not None:
                 keep_bytes(conn, blob, row["video_sha256"])
             conn.execute(tasks.insert().values(row))
+            for judgement in judgements.get(row["local_id"], []):
+                conn.execute(ratings.insert().values(judgement))
 
         target._run(write, write=True)
         copied += 1

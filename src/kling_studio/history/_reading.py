@@ -223,13 +223,20 @@ class Reading:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[TaskRecord]:
-        from sqlalchemy import select
+        from sqlalchemy import and_, select
 
         from ._blobs import video_stored
-        from ._schema import tasks
+        from ._schema import ratings, tasks
 
-        columns = [tasks, video_stored()] if self.shared else [tasks]
-        query = select(*columns).where(where).order_by(*order)
+        # A record carries this history's user's judgement (others': `judgements()`).
+        mine = ratings.alias("mine")
+        joined = tasks.outerjoin(
+            mine, and_(mine.c.local_id == tasks.c.local_id, mine.c.user == self.user)
+        )
+        columns = [tasks, mine.c.rating, mine.c.winner, mine.c.note]
+        if self.shared:
+            columns.append(video_stored())
+        query = select(*columns).select_from(joined).where(where).order_by(*order)
         if limit is not None:
             query = query.limit(int(limit))
         if offset:

@@ -99,6 +99,8 @@ class TaskRecord:
     unknown_reason: str | None
     group_id: str | None
     variant: dict[str, Any] | None
+    # The judgement of the History's user (History(user=...)); everyone's:
+    # `History.judgements()` and `compare_df()`.
     rating: int | None
     winner: bool | None
     note: str | None

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, M
 
 APP_ID: Final = 0x4B4C4E47  # "KLNG" in SQLite's PRAGMA application_id: marks the file as ours
 # Alembic revisions, oldest first; SQLite's PRAGMA user_version holds their count.
-REVISIONS: Final = ("0001", "0002", "0003")
+REVISIONS: Final = ("0001", "0002", "0003", "0004")
 SCHEMA_VERSION: Final = len(REVISIONS)
 HEAD: Final = REVISIONS[-1]
 
@@ -54,9 +54,6 @@ tasks = Table(
     Column("unknown_reason", Text),
     Column("group_id", Text),
     Column("variant", Text),
-    Column("rating", Integer),
-    Column("winner", Integer),
-    Column("note", Text),
     Column("raw", Text),
     # 0002: who made it, and which kernel follows it until when (see _leases.py).
     Column("author", Text),
@@ -81,4 +78,26 @@ videos = Table(
     Column("size", BigInteger, nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("stored_at", Text, nullable=False),
+)
+
+# 0004: one judgement per (task, person); nobody's write touches another's row (_ratings.py).
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("local_id", Text, primary_key=True),
+    Column("user", Text, primary_key=True),
+    Column("rating", Integer),
+    Column("winner", Integer),
+    Column("note", Text),
+    Column("rated_at", Text, nullable=False),
+)
+
+# 0004: comparison plans (JSON), so every user of a shared history sees one as it was made.
+comparisons = Table(
+    "comparisons",
+    metadata,
+    Column("group_id", Text, primary_key=True),
+    Column("author", Text),
+    Column("created_at", Text, nullable=False),
+    Column("plan", Text, nullable=False),
 )

@@ -9,7 +9,8 @@ both, migrated by Alembic on connect (`_engine.py`, `_schema.py`).
   read `FOR UPDATE`), so several threads and several processes journal into one history and a
   read-modify-write never loses another's change.
 - Every task carries its author (`user`): `History(user=...)`, else `KLING_STUDIO_USER`, else
-  `JUPYTERHUB_USER`, else the login name.
+  `JUPYTERHUB_USER`, else the login name. That user is also the one whose judgements
+  `set_rating` writes and a TaskRecord's `rating` / `winner` / `note` show (`_ratings.py`).
 - The API key and the database password are never stored: nothing handed to the history
   contains them, and as a second guard every text written is scrubbed of both.
 - A locked, corrupt, foreign or newer database raises `HistoryError` and is never recreated
@@ -39,6 +40,7 @@ from . import _url
 from ._blobs import Videos, file_sha256, keep_bytes
 from ._faults import HistoryBusy, HistoryGone, file_identity
 from ._leases import Leases, lease_seconds_from, new_owner
+from ._ratings import Ratings
 from ._reading import Reading
 from ._records import (
     TERMINAL,
@@ -55,12 +57,12 @@ __all__ = ["DB_NAME", "SCHEMA_VERSION", "History", "HistoryBusy", "HistoryGone"]
 
 DB_NAME: Final = _url.DB_NAME
 VIDEOS_DIR: Final = "videos"
-SCHEMA_VERSION: Final = 3  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
+SCHEMA_VERSION: Final = 4  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
 
 _T = TypeVar("_T")
 
 
-class History(Reading, Leases, Videos):
+class History(Reading, Ratings, Leases, Videos):
     """The task journal and its reader. Usable from several threads and several processes.
 
     `location`: a path (a file, or an existing folder to hold `history.sqlite3`), a
@@ -129,7 +131,7 @@ class History(Reading, Leases, Videos):
                     raw: Any = conn.connection.driver_connection  # outside any transaction
                     if raw.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                         raw.execute("PRAGMA journal_mode=WAL")
-            _engine.migrate(engine, loc)
+            _engine.migrate(engine, loc, self.user)
         except HistoryError:
             engine.dispose()
             raise
@@ -415,37 +417,6 @@ class History(Reading, Leases, Videos):
                 "updated_at": iso(now()),
             }
             self._set(conn, local_id, changes)
-
-        self._run(work, write=True)
-
-    def set_rating(
-        self,
-        local_id: str,
-        *,
-        rating: int | None = None,
-        winner: bool | None = None,
-        note: str | None = None,
-    ) -> None:
-        """Judge a result (A/B comparisons). Only the arguments given are changed."""
-        changes: dict[str, Any] = {}
-        if rating is not None:
-            if isinstance(rating, bool) or not isinstance(rating, int):
-                raise ValueError(f"rating must be an integer; got {rating!r}")
-            changes["rating"] = rating
-        if winner is not None:
-            changes["winner"] = int(bool(winner))
-        if note is not None:
-            changes["note"] = self._scrub(note)
-        if changes:
-            self._change(local_id, changes)
-
-    def clear_rating(self, local_id: str) -> None:
-        self._change(local_id, {"rating": None, "winner": None, "note": None})
-
-    def _change(self, local_id: str, changes: dict[str, Any]) -> None:
-        def work(conn: Connection) -> None:
-            self._row(conn, local_id)  # raises KeyError when unknown
-            self._set(conn, local_id, changes | {"updated_at": iso(now())})
 
         self._run(work, write=True)
 

@@ -38,6 +38,7 @@ class Desk:
         self._comparisons: dict[str, cmp.Comparison] = {}  # run by this studio
         self._shown: cmp.Comparison | None = None
         self._seen: dict[str, tuple[Any, ...]] = {}  # local_id -> what the trait last showed
+        self.blind = False  # blind judging of the comparison on screen (compare/_blind.py)
 
     # --- plans and runs ---------------------------------------------------------------------
 
@@ -64,8 +65,10 @@ class Desk:
         max_concurrency: int = cmp.DEFAULT_MAX_CONCURRENCY,
         title: str | None = None,
         group_id: str | None = None,
+        blind: bool | None = None,
     ) -> cmp.Comparison:
-        """Start a grid and show it; refuse a big one without confirmation."""
+        """Start a grid and show it (blind when `blind`); refuse a big one without
+        confirmation."""
         if len(grid) > cmp.CONFIRM_ABOVE and not confirm:
             reused = cmp.count_reusable(self.history, grid) if reuse else 0
             raise InputError(f"{cmp.confirm_problem(len(grid), reused)}; {hint}", "confirmed")
@@ -80,7 +83,7 @@ class Desk:
         )
         self._comparisons[comparison.group_id] = comparison
         comparison.on_change(self._on_change)
-        self.show(comparison)
+        self.show(comparison, blind=blind)
         return comparison
 
     def get(self, group_id: str | None = None) -> cmp.Comparison:
@@ -93,8 +96,15 @@ class Desk:
             return self._comparisons[group_id]
         return cmp.Comparison(self.history, cmp.load_plan(self.history, group_id))
 
-    def show(self, comparison: cmp.Comparison | None) -> None:
+    def show(self, comparison: cmp.Comparison | None, *, blind: bool | None = None) -> None:
+        """Put a comparison on screen; `blind` switches blind judging (None: as it was)."""
         self._shown = comparison
+        if blind is not None:
+            self.blind = bool(blind)
+        self._republish()
+
+    def set_blind(self, blind: bool) -> None:
+        self.blind = bool(blind)
         self._republish()
 
     async def join(self) -> None:
@@ -164,7 +174,7 @@ class Desk:
             self._seen = {}
             self._publish(None)
             return
-        value = comparison_value(shown)
+        value = comparison_value(shown, blind=self.blind)
         self._seen = {
             v["local_id"]: (v["status"], v["has_video"], bool(v["error"]))
             for v in value["variants"]
@@ -173,18 +183,29 @@ class Desk:
         self._publish(value)
 
 
-def comparison_value(comparison: cmp.Comparison) -> Comparison:
-    """The `comparison` trait: the plan, and each variant's state from the history."""
+def comparison_value(comparison: cmp.Comparison, *, blind: bool = False) -> Comparison:
+    """The `comparison` trait: the plan, each variant's state from the history, the viewer's
+    judgement and everyone's. Blind (until the viewer rated every variant): the viewer's own
+    order, neutral labels, and no parameters at all (they never reach the front end)."""
     plan = comparison.plan
+    history = comparison.history
+    records = {e.local_id: history.get(e.local_id) for e in plan.entries if e.local_id}
+    shown = cmp.blind_view(
+        plan.entries, records, user=history.user, group_id=plan.group_id, blind=blind
+    )
+    differing = plan.differing if shown.revealed else []
+    everyone = history.judgements(e.local_id for e in plan.entries if e.local_id)
     variants: list[Variant] = []
-    for entry in plan.entries:
-        record = comparison.history.get(entry.local_id) if entry.local_id else None
+    for entry in shown.entries:
+        record = records.get(entry.local_id) if entry.local_id else None
         seen = cmp.variant_view(comparison, entry, record)
+        judged = everyone.get(entry.local_id, []) if entry.local_id else []
+        summary = cmp.summarise(judged)
         variants.append(
             {
                 "local_id": entry.local_id,
-                "label": entry.label,
-                "params": short_params(entry.params, plan.differing),
+                "label": shown.labels[entry.label],
+                "params": short_params(entry.params, differing),
                 "status": seen.status,
                 "progress": record.progress if record else 0,
                 "has_video": seen.video == "saved",
@@ -195,6 +216,12 @@ def comparison_value(comparison: cmp.Comparison) -> Comparison:
                 "rating": record.rating if record else None,
                 "winner": bool(record and record.winner),
                 "note": (record.note or "") if record else "",
+                "rating_mean": summary.mean,
+                "rating_count": summary.count,
+                "raters": [
+                    {"user": j.user, "rating": j.rating, "winner": j.winner, "note": j.note}
+                    for j in judged
+                ],
                 "error": seen.error,
             }
         )
@@ -202,8 +229,11 @@ def comparison_value(comparison: cmp.Comparison) -> Comparison:
         "group_id": plan.group_id,
         "title": plan.title,
         "confirm_above": cmp.CONFIRM_ABOVE,
-        "differing": plan.differing,
+        "differing": differing,
         "variants": variants,
+        "user": history.user,
+        "blind": blind,
+        "revealed": shown.revealed,
     }
 
 

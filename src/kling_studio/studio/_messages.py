@@ -195,6 +195,13 @@ class Messages:
         self.studio._desk.show(self.studio._desk.get(group_id))
         return None
 
+    async def msg_compare_blind(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        blind = msg.get("blind")
+        if not isinstance(blind, bool):
+            raise InputError("compare_blind needs blind: true or false", "blind")
+        self.studio._desk.set_blind(blind)
+        return None
+
     async def msg_rate(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         self.studio._desk.rate_message(msg)
         return None

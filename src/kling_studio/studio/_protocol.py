@@ -128,18 +128,30 @@ class HistoryRow(TypedDict):
     stitched_from: list[str] | None  # a joined result's parts (local ids, in play order)
 
 
+class RaterRating(TypedDict):
+    """One person's judgement of a variant (everyone's, the viewer's included)."""
+
+    user: str
+    rating: int | None
+    winner: bool
+    note: str
+
+
 class Variant(TypedDict):
     local_id: str | None
-    label: str
-    params: dict[str, ParamValue]  # only the differing parameters, already short
+    label: str  # in blind mode, until the viewer rated all: a neutral A, B, ... in shown order
+    params: dict[str, ParamValue]  # only the differing parameters, already short; {} when blind
     status: TaskStatus
     progress: int
     has_video: bool
     poster: str | None
     reused: bool
-    rating: int | None
+    rating: int | None  # the viewer's (the studio's user); rating_mean/count: everyone's
     winner: bool
     note: str
+    rating_mean: float | None
+    rating_count: int
+    raters: list[RaterRating]  # by user, alphabetically
     error: ErrorInfo | None
 
 
@@ -147,8 +159,11 @@ class Comparison(TypedDict):
     group_id: str
     title: str
     confirm_above: int
-    differing: list[str]
+    differing: list[str]  # [] while blind
     variants: list[Variant]
+    user: str  # the viewer, whose rating each variant's `rating` is
+    blind: bool  # blind judging asked for (`compare_blind`, studio.compare(blind=True))
+    revealed: bool  # false while blind and the viewer has not rated every variant
 
 
 class Traits(TypedDict):
@@ -266,6 +281,10 @@ class CompareOpenMsg(TypedDict):
     group_id: str
 
 
+class CompareBlindMsg(TypedDict):
+    blind: bool
+
+
 class RateMsg(TypedDict):
     local_id: str
     rating: NotRequired[int | None]  # null removes the rating
@@ -296,6 +315,7 @@ REQUESTS: Final[dict[str, tuple[type, type | None]]] = {
     "compare_plan": (ComparePlanMsg, ComparePlan),
     "compare_run": (CompareRunMsg, GroupId),
     "compare_open": (CompareOpenMsg, None),
+    "compare_blind": (CompareBlindMsg, None),
     "rate": (RateMsg, None),
     "continue_from": (ContinueFromMsg, PictureInfo),
     "stitch": (StitchMsg, LocalId),
@@ -375,6 +395,7 @@ SHAPES: Final = (
     CardSettings,
     TaskCard,
     HistoryRow,
+    RaterRating,
     Variant,
     Comparison,
     Traits,

@@ -307,10 +307,13 @@ class Studio(anywidget.AnyWidget):
         confirm: bool = False,
         title: str | None = None,
         group_id: str | None = None,
+        blind: bool = False,
     ) -> str:
         """Run an A/B grid from the form (the lists given are its axes) and show it; returns
         its group id at once. More than 4 tasks need `confirm=True`. A variant identical to a
-        finished task of the history is reused unless `reuse=False`."""
+        finished task of the history is reused unless `reuse=False`. `blind=True`: judge it
+        blind (your own shuffled order, labels A, B, ..., no parameters until you have rated
+        every variant)."""
         grid = self._grid(prompts, negative_prompts, resolutions, durations, images, variants)
         comparison = self._run(
             self._desk.run(
@@ -321,13 +324,16 @@ class Studio(anywidget.AnyWidget):
                 max_concurrency=max_concurrency,
                 title=title,
                 group_id=group_id,
+                blind=blind,
             )
         )
         return comparison.group_id
 
-    def compare_df(self, group_id: str | None = None) -> pd.DataFrame:
-        """A row per variant of a comparison (the latest by default)."""
-        return self._desk.get(group_id).df()
+    def compare_df(self, group_id: str | None = None, *, blind: bool = False) -> pd.DataFrame:
+        """A row per variant of a comparison (the latest by default): your rating, winner and
+        note, `rating_mean`, `rating_count` and a `rating_<user>` column per rater. `blind`:
+        see `compare.compare_df`."""
+        return self._desk.get(group_id).df(blind=blind)
 
     def export_comparison(self, path: str | Path, group_id: str | None = None) -> Path:
         """Write a comparison (the latest by default) as .csv or as a self-contained .html."""
@@ -339,9 +345,10 @@ class Studio(anywidget.AnyWidget):
             return comparison.export_html(path)
         raise InputError(f"export to .csv or .html, not {suffix or 'no extension'!r}", "path")
 
-    def show_comparison(self, group_id: str | None = None) -> None:
-        """Show a comparison (the latest by default) in the widget."""
-        self._desk.show(self._desk.get(group_id))
+    def show_comparison(self, group_id: str | None = None, *, blind: bool | None = None) -> None:
+        """Show a comparison (the latest by default) in the widget; `blind` switches blind
+        judging on or off (None: as it was)."""
+        self._desk.show(self._desk.get(group_id), blind=blind)
 
     def rate(
         self,
@@ -350,7 +357,8 @@ class Studio(anywidget.AnyWidget):
         winner: bool | None = None,
         note: str | None = None,
     ) -> None:
-        """Judge a task: a 1-5 rating, a winner mark, a note (None leaves a value as it is)."""
+        """Judge a task as this studio's user: a 1-5 rating, a winner mark, a note (None leaves
+        a value as it is); other people's judgements stay as they are."""
         self._desk.rate(local_id, rating=rating, winner=winner, note=note)
 
     def snippets(self, local_id: str) -> Snippets:

@@ -1,0 +1,69 @@
+"""Blind judging in a real browser: a comparison run with `blind=True` shows neutral labels and
+no settings; another person's rating shows as text in the mean and the list of raters; once the
+viewer has rated every variant (with the page's own rating menus) the settings are revealed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from . import harness
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+NOTEBOOK_CELLS = [
+    f"""from PIL import Image
+from kling_studio import History, Studio
+from kling_studio.compare import rate
+
+studio = Studio(time_scale=0.05, user="ada")
+studio.set_image(Image.new("RGB", (640, 360), (90, 120, 160)))
+studio.update_form(prompt="A lake at dawn")
+group_id = studio.compare(durations=[5, 10], blind=True)
+studio.wait_all(120)
+with History(studio.history.path, user={HOSTILE!r}) as other:
+    for lid in studio.compare_df(group_id)["local_id"]:
+        rate(other, lid, rating=3)
+studio.show_comparison(group_id)
+""",
+    "studio",
+]
+
+
+@pytest.mark.browser
+def test_blind_judging_hides_settings_until_every_variant_is_rated(
+    page: Page,
+    jupyter_server: harness.JupyterServer,
+    console_log: harness.ConsoleLog,
+    tmp_path: Path,
+) -> None:
+    source = harness.make_notebook(tmp_path / "blind.ipynb", NOTEBOOK_CELLS)
+    name = harness.copy_notebook(
+        source, jupyter_server, env={"KLING_STUDIO_HOME": str(tmp_path / "home")}
+    )
+    harness.open_notebook(page, jupyter_server, name, "lab")
+    harness.run_all(page, "lab", timeout=150_000)
+    harness.wait_for_widget(page, "[data-testid=kls-root]")
+    if page.locator("[data-testid=kls-compare-body]").is_hidden():
+        page.locator("[data-testid=kls-tab-compare]").click()
+    cells = page.locator("[data-testid=kls-compare-cell]")
+    expect(cells).to_have_count(2)
+    expect(page.locator("[data-testid=kls-compare-blind]")).to_be_checked()
+    expect(page.locator("[data-testid=kls-compare-blind-note]")).to_contain_text("2 left to rate")
+    expect(page.locator(".kls-compare-param")).to_have_count(0)
+    everyone = page.locator("[data-testid=kls-compare-everyone]").first
+    expect(everyone).to_have_text("mean 3 of 1 rating")
+    expect(page.locator("[data-testid=kls-compare-raters] li").first).to_have_text(
+        f"{HOSTILE}: 3/5"
+    )
+    assert page.locator("[data-testid=kls-root] img[src=x]").count() == 0
+
+    for label in ("A", "B"):
+        cell = page.locator(f"[data-testid=kls-compare-cell][data-label={label}]")
+        cell.locator("[data-testid=kls-compare-rating]").select_option("4")
+    expect(page.locator("[data-testid=kls-compare-blind-note]")).to_contain_text("Revealed")
+    expect(page.locator(".kls-compare-param[data-param=duration]")).to_have_count(2)
+    expect(everyone).to_have_text("mean 3.5 of 2 ratings")
+    harness.screenshot(page, "blind-judging-revealed")
