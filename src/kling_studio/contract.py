@@ -59,6 +59,11 @@ CANCEL_SUPPORTED: Final = False
 TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
 ACTIVE_STATUSES: Final = frozenset({"pending", "processing"})
 # Failed tasks: error.code values are not listed anywhere; we pass them through unchanged.
+# Whether a failed task's credits are refunded is unknown: they count against budgets until the
+# server reports otherwise (a later `usage.credits_reserved` replaces the figure).
+FAILED_TASKS_REFUNDED: Final = False
+# The seed page: 4k is billed without regard to generate_audio and voice_ids.
+BILLING_IGNORES_AUDIO_AT: Final = frozenset({"4k"})
 
 
 def rules_for_front_end() -> dict[str, object]:
