@@ -15,5 +15,6 @@ import pytest
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("FOXAPI_API_KEY", None)
     os.environ.pop("FOXAPI_BASE_URL", None)
+    os.environ.pop("KLING_STUDIO_HISTORY", None)
     if not os.environ.get("KLING_STUDIO_TEST_HOME_KEEP"):
         os.environ["KLING_STUDIO_HOME"] = tempfile.mkdtemp(prefix="kling-studio-tests-")

@@ -224,7 +224,14 @@ class SimHost(Child):
     def __init__(self) -> None:
         super().__init__("sim")
 
-    def start(self, *, time_scale: float, seed: int, faults: str | None = None) -> SimInfo:
+    def start(
+        self,
+        *,
+        time_scale: float,
+        seed: int,
+        faults: str | None = None,
+        progress: str = "even",
+    ) -> SimInfo:
         before = time.monotonic()
         answer = self.ask(
             {
@@ -232,6 +239,7 @@ class SimHost(Child):
                 "time_scale": time_scale,
                 "seed": seed,
                 "faults": faults,
+                "progress": progress,
             }
         )
         after = time.monotonic()
@@ -316,6 +324,7 @@ def _serve_sim() -> None:
                         time_scale=message["time_scale"],
                         seed=message["seed"],
                         faults=message.get("faults"),
+                        progress=message.get("progress", "even"),
                         data_dir=folder,
                     )
                     sim._ctx.store.clock = _FrozenWall(wall)  # type: ignore[assignment]

@@ -427,6 +427,9 @@ async function mountStudio() {
   const rows = page.rows.slice(first.offset, first.offset + first.limit);
   model.reply(first.req_id, { rows, total: page.total });
   await nextFrame();
+  // The studio opens on its gallery; the history table is one click away.
+  el.querySelector('[data-testid="kls-view-table"]').click();
+  await nextFrame();
   const wrap = el.querySelector('[data-testid="kls-history-scroll"]');
   return { model, el, wrap, cleanup: () => { cleanup(); el.remove(); } };
 }

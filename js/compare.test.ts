@@ -30,6 +30,7 @@ function variant(over: Partial<Variant> = {}): Variant {
     status: "completed",
     progress: 100,
     has_video: false,
+    poster: null,
     reused: false,
     rating: null,
     winner: false,

@@ -1,36 +1,14 @@
-// Every input rule of the contract (CONTRACT.md sections 1 and 6), as pure functions fed by the
+// Every input rule of the contract (docs/contract.md sections 1 and 6), as pure functions fed by the
 // `rules` trait. The numbers come from Python (one source of truth); the sentences are what the
 // user reads beside the Generate button and in the picture slots. Python checks again on generate.
 
 import { bytes, codePoints, grouped, ratio } from "./format";
+import { DEFAULT_RULES, EMPTY_FORM } from "./protocol.gen";
 import type { Form, PictureInfo, Rules, Slot } from "./types";
 
-/** Used until the `rules` trait arrives; the same numbers as kling_studio/contract.py. */
-export const DEFAULT_RULES: Rules = {
-  prompt_max: 2500,
-  negative_prompt_max: 2500,
-  segment_prompt_max: 512,
-  segments_max: 6,
-  segment_min_seconds: 1,
-  voices_max: 2,
-  resolutions: ["720p", "1080p", "4k"],
-  durations: [5, 10],
-  picture_formats: ["JPEG", "PNG"],
-  picture_max_bytes: 10 * 1024 * 1024,
-  picture_min_side: 300,
-  aspect_min: 0.4,
-  aspect_max: 2.5,
-};
-
-export const EMPTY_FORM: Form = {
-  prompt: "",
-  negative_prompt: "",
-  resolution: "720p",
-  duration: 5,
-  generate_audio: false,
-  voice_ids: [],
-  multi_prompt: [],
-};
+/** Used until the `rules` trait arrives, and the empty form: generated from Python's
+ * (kling_studio/contract.py and studio/_protocol.py), so the two sides cannot drift apart. */
+export { DEFAULT_RULES, EMPTY_FORM } from "./protocol.gen";
 
 /** A trait value with every field present: missing or mistyped fields fall back to the defaults. */
 export function readRules(raw: unknown): Rules {

@@ -44,3 +44,8 @@ export function isHttpUrl(url: string): boolean {
   const u = parse(url.trim());
   return u !== null && (u.protocol === "http:" || u.protocol === "https:");
 }
+
+/** A poster: only Python's base64 JPEG data URL (never http, blob or anything else). */
+export function safePosterSrc(url: unknown): string | null {
+  return typeof url === "string" && JPEG_DATA_URL.test(url) ? url : null;
+}

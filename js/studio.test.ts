@@ -385,7 +385,7 @@ describe("video", () => {
 describe("history", () => {
   const rows = [historyRow(1), historyRow(7, { prompt: '<img src=x onerror=alert(1)>' })];
 
-  it("renders rows from the reply and shows a clicked row's video and actions", async () => {
+  it("renders rows from the reply; a clicked row plays in the player, with its actions", async () => {
     const x = open();
     const { model, qa, q, el } = x;
     model.answer("history", () => ({ rows, total: 2 }));
@@ -401,14 +401,22 @@ describe("history", () => {
     expect(el.querySelector("img")).toBeNull();
     expect(q("kls-history-range").textContent).toBe("1–2 of 2");
 
+    // The failed row: the player says why, and offers no video actions.
+    trs[1]!.querySelector("td")!.click();
+    expect(q("kls-stage").dataset["localId"]).toBe("L7");
+    expect(q("kls-stage-problem").textContent).toBe("content_policy: The prompt was refused.");
+    expect(q("kls-stage-prompt").textContent).toBe("<img src=x onerror=alert(1)>");
+    expect(q<HTMLButtonElement>("kls-continue").hidden).toBe(true);
+
     trs[0]!.querySelector("td")!.click();
     await settle();
+    expect(trs[0]!.getAttribute("aria-selected")).toBe("true");
     expect(model.sentOf("video").at(-1)?.content).toMatchObject({ local_id: "L1" });
-    expect(q("kls-history-detail").querySelector('[data-testid="kls-video"]')?.getAttribute("src")).toBe("https://cdn.example.com/1.mp4");
+    expect(q("kls-stage").querySelector('[data-testid="kls-video"]')?.getAttribute("src")).toBe("https://cdn.example.com/1.mp4");
     q<HTMLButtonElement>("kls-remix").click();
     expect(model.sentOf("remix")[0]?.content).toMatchObject({ kind: "remix", local_id: "L1", changes: {} });
     await settle();
-    expect(q("kls-history-answer").textContent).toBe("Remix started as a new task.");
+    expect(q("kls-stage-answer").textContent).toBe("Remix started as a new task.");
     q<HTMLButtonElement>("kls-load-settings").click();
     expect(model.sentOf("load_settings")[0]?.content).toMatchObject({ local_id: "L1" });
   });

@@ -14,6 +14,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees a real key or writes to the user's data folder."""
     monkeypatch.delenv("FOXAPI_API_KEY", raising=False)
     monkeypatch.delenv("FOXAPI_BASE_URL", raising=False)
+    monkeypatch.delenv("KLING_STUDIO_HISTORY", raising=False)
+    monkeypatch.delenv("KLING_STUDIO_USER", raising=False)
     monkeypatch.setenv("KLING_STUDIO_HOME", str(tmp_path / "home"))
 
 
@@ -53,3 +55,41 @@ def sim() -> Iterator[object]:
 
     with Simulator(time_scale=0.02, seed=7) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """One real PostgreSQL server for the session (tests/postgres_server.py): skipped when the
+    machine has none, a failure under KLING_STUDIO_REQUIRE_POSTGRES=1."""
+    import os
+
+    from .postgres_server import (
+        ENV_REQUIRE,
+        ENV_URL,
+        PostgresServer,
+        find_binaries,
+        required,
+        throwaway_server,
+    )
+
+    given = os.environ.get(ENV_URL, "").strip()
+    if given:
+        yield PostgresServer(given)
+        return
+    binaries = find_binaries()
+    if binaries is None:
+        reason = f"no PostgreSQL binaries here (install postgresql, or set {ENV_URL})"
+        if required():
+            pytest.fail(f"{reason}, and {ENV_REQUIRE}=1", pytrace=False)
+        pytest.skip(reason)
+    with throwaway_server(binaries) as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres: object) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    from .postgres_server import PostgresServer
+
+    assert isinstance(postgres, PostgresServer)
+    return postgres.new_database()

@@ -48,6 +48,7 @@ export function card(over: Partial<TaskCard> = {}): TaskCard {
     remaining: 40,
     error: null,
     has_video: false,
+    poster: null,
     settings: { resolution: "720p", duration: 5, generate_audio: false },
     ...over,
   };
@@ -57,6 +58,7 @@ export function historyRow(i: number, over: Partial<HistoryRow> = {}): HistoryRo
   return {
     local_id: `L${i}`,
     task_id: `task-${i}`,
+    user: i % 3 === 0 ? "ada" : "bob",
     status: i % 7 === 0 ? "failed" : "completed",
     prompt: `Prompt number ${i}`,
     negative_prompt: null,
@@ -69,6 +71,7 @@ export function historyRow(i: number, over: Partial<HistoryRow> = {}): HistoryRo
     error_code: i % 7 === 0 ? "content_policy" : null,
     error_message: i % 7 === 0 ? "The prompt was refused." : null,
     has_video: i % 7 !== 0,
+    poster: null,
     ...over,
   };
 }

@@ -1,16 +1,16 @@
-// Task cards, newest first: status, progress, elapsed and remaining time, errors, and the video
-// once a task completes. Cards come from the `snapshot` reply and from `task` messages; between
-// updates the times tick locally once a second (Python is not asked).
+// Task cards: what Python says about each task of this session (status, progress, times, error),
+// read defensively, and the texts shown for them. The gallery and the player show them.
 
-import { h, replace } from "../dom";
 import { seconds } from "../format";
+import { TICKING_STATUSES } from "../protocol.gen";
+import type { Scope } from "../scope";
 import type { TaskCard } from "../types";
-import { VideoPlayer, type VideoDeps } from "../video";
 
 export const UNKNOWN_TEXT =
   "The create request's answer was lost; the task may exist. kling-studio keeps looking for it — see the history.";
 
-const TICKING = new Set(["submitting", "pending", "processing", "unknown"]);
+// The statuses shown with a running clock: Python's statuses.TICKING, generated.
+const TICKING = new Set<string>(TICKING_STATUSES);
 
 export function isTicking(status: string): boolean {
   return TICKING.has(status);
@@ -52,6 +52,7 @@ export function readCard(raw: unknown): TaskCard | null {
     remaining: typeof c.remaining === "number" && Number.isFinite(c.remaining) ? c.remaining : null,
     error: err ? { code: typeof err.code === "string" ? err.code : null, message: String(err.message ?? "") } : null,
     has_video: c.has_video === true,
+    poster: typeof c.poster === "string" ? c.poster : null,
     settings: {
       resolution: typeof s.resolution === "string" ? s.resolution : "",
       duration: num(s.duration, 0),
@@ -64,92 +65,37 @@ export function settingsText(resolution: string, duration: number, audio: boolea
   return `${resolution} · ${duration} s · ${audio ? "audio" : "no audio"}`;
 }
 
-class CardView {
-  readonly el: HTMLElement;
-  private readonly status = h("span", { class: "kls-status" });
-  private readonly ids = h("span", { class: "kls-note" });
-  private readonly prompt = h("div", { class: "kls-prompt" });
-  private readonly bar = h("div");
-  private readonly progress = h("div", { class: "kls-progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "data-testid": "kls-progress" }, this.bar);
-  private readonly times = h("div", { class: "kls-times", "data-testid": "kls-times" });
-  private readonly settings = h("div", { class: "kls-note" });
-  private readonly note = h("div", { "data-testid": "kls-card-note" });
-  private readonly videoSlot = h("div");
-  private player: VideoPlayer | null = null;
+export interface LiveCard {
   card: TaskCard;
+  /** When it arrived (ms), for ticking its times locally. */
   receivedMs: number;
-
-  constructor(card: TaskCard, nowMs: number, private readonly deps: VideoDeps) {
-    this.card = card;
-    this.receivedMs = nowMs;
-    this.el = h(
-      "div",
-      { class: "kls-card", "data-testid": "kls-card" },
-      h("div", { class: "kls-card-head" }, this.status, this.ids),
-      this.prompt,
-      this.progress,
-      this.times,
-      this.settings,
-      this.note,
-      this.videoSlot,
-    );
-    this.update(card, nowMs);
-  }
-
-  update(card: TaskCard, nowMs: number): void {
-    this.card = card;
-    this.receivedMs = nowMs;
-    this.el.dataset["status"] = card.status;
-    this.el.dataset["localId"] = card.local_id;
-    this.status.textContent = card.status;
-    this.ids.textContent = card.task_id ?? card.local_id;
-    this.prompt.textContent = card.prompt;
-    const pct = Math.round(card.status === "completed" ? 100 : card.progress);
-    this.progress.setAttribute("aria-valuenow", String(pct));
-    this.bar.style.width = `${pct}%`;
-    this.settings.textContent = settingsText(card.settings.resolution, card.settings.duration, card.settings.generate_audio);
-    this.tick(nowMs);
-    if (card.status === "unknown") {
-      // Python's reason, if any, after the plain explanation.
-      replace(this.note, UNKNOWN_TEXT, card.error?.message ? ` (${card.error.message})` : null);
-      this.note.className = "kls-note";
-    } else if (card.status === "failed" || card.error) {
-      // A completed task can carry an error too (its video could not be downloaded).
-      const e = card.error ?? { code: null, message: "The task failed without a message." };
-      replace(this.note, e.code ? h("code", { "data-testid": "kls-error-code", text: e.code }) : null, e.code ? " " : null, h("span", { text: e.message }));
-      this.note.className = card.status === "failed" ? "kls-bad-text" : "kls-note";
-    } else {
-      replace(this.note);
-    }
-    if (card.has_video && !this.player) {
-      this.player = new VideoPlayer(card.local_id, this.deps);
-      this.videoSlot.appendChild(this.player.el);
-    }
-  }
-
-  tick(nowMs: number): void {
-    this.times.textContent = timesText(this.card, this.receivedMs, nowMs);
-  }
 }
 
-export class CardsView {
-  readonly el: HTMLElement;
-  private readonly list: HTMLElement;
-  private readonly empty: HTMLElement;
-  private readonly views = new Map<string, CardView>();
+/**
+ * The tasks of this session, by local id: from the `snapshot` reply and `task` messages. Listeners
+ * hear of every change, and once a second while any task runs (times tick locally, Python is
+ * not asked).
+ */
+export class TaskStore {
+  private readonly live = new Map<string, LiveCard>();
+  private readonly listeners: Array<(changed: TaskCard | null) => void> = [];
   private ticker: ReturnType<typeof setInterval> | null = null;
+  /** Why the tasks could not be loaded, if they could not. */
+  problem: string | null = null;
 
-  constructor(private readonly deps: VideoDeps) {
-    this.list = h("div", { class: "kls-cards" });
-    this.empty = h("div", { class: "kls-note", text: "No tasks yet." });
-    this.el = h("div", { class: "kls-section" }, h("h4", { text: "Tasks" }), this.empty, this.list);
+  constructor(private readonly scope: Scope) {}
+
+  get cards(): TaskCard[] {
+    return [...this.live.values()].map((l) => l.card);
   }
 
-  /** A sentence in place of "No tasks yet." (e.g. the snapshot failed). */
-  note(text: string): void {
-    this.empty.textContent = text;
-    this.empty.className = "kls-bad-text";
-    this.empty.hidden = false;
+  get(localId: string): LiveCard | undefined {
+    return this.live.get(localId);
+  }
+
+  /** `changed` is the card that changed, or null for a tick or a problem. */
+  subscribe(cb: (changed: TaskCard | null) => void): void {
+    this.listeners.push(cb);
   }
 
   /** The snapshot reply: it is newer than any task message that arrived before it. */
@@ -157,36 +103,33 @@ export class CardsView {
     for (const raw of cards) this.upsert(raw);
   }
 
-  upsert(raw: unknown): void {
-    const card = readCard(raw);
-    if (!card) return;
-    const now = Date.now();
-    const view = this.views.get(card.local_id);
-    if (view) view.update(card, now);
-    else this.views.set(card.local_id, new CardView(card, now, this.deps));
-    this.order();
-    this.updateTicker();
+  fail(text: string): void {
+    this.problem = text;
+    this.emit(null);
   }
 
-  /** Newest first. Only out-of-place nodes move: moving a playing <video> would pause it. */
-  private order(): void {
-    const sorted = [...this.views.values()].sort((a, b) => b.card.created - a.card.created || (a.card.local_id < b.card.local_id ? 1 : -1));
-    sorted.forEach((v, i) => {
-      const at = this.list.children[i] ?? null;
-      if (at !== v.el) this.list.insertBefore(v.el, at);
-    });
-    if (sorted.length > 0) this.empty.hidden = true;
+  upsert(raw: unknown): TaskCard | null {
+    const card = readCard(raw);
+    if (!card) return null;
+    // Fields beyond the card's own (poster, user) ride along untouched.
+    const extra = raw as Record<string, unknown>;
+    const full = { ...card, poster: extra["poster"] ?? null, user: extra["user"] ?? null } as TaskCard;
+    this.live.set(card.local_id, { card: full, receivedMs: Date.now() });
+    this.updateTicker();
+    this.emit(full);
+    return full;
+  }
+
+  private emit(changed: TaskCard | null): void {
+    for (const l of this.listeners) l(changed);
   }
 
   private updateTicker(): void {
-    const anyTicking = [...this.views.values()].some((v) => isTicking(v.card.status));
+    const anyTicking = [...this.live.values()].some((v) => isTicking(v.card.status));
     if (anyTicking && this.ticker === null) {
-      this.ticker = this.deps.scope.setInterval(() => {
-        const now = Date.now();
-        for (const v of this.views.values()) v.tick(now);
-      }, 1000);
+      this.ticker = this.scope.setInterval(() => this.emit(null), 1000);
     } else if (!anyTicking && this.ticker !== null) {
-      this.deps.scope.clearInterval(this.ticker);
+      this.scope.clearInterval(this.ticker);
       this.ticker = null;
     }
   }

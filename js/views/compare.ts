@@ -13,6 +13,7 @@ import type { AnyModel } from "@anywidget/types";
 import { CompareSync, type FrameClock, type SyncState } from "../compare-sync";
 import { h, replace } from "../dom";
 import { grouped } from "../format";
+import { TICKING_STATUSES } from "../protocol.gen";
 import { errorText, RpcError, type Rpc } from "../rpc";
 import { Scope } from "../scope";
 import type { Axes, Comparison, ComparePlan, ParamValue, PlanVariant, Rules, TaskStatus, Traits, Variant } from "../types";
@@ -22,7 +23,8 @@ import { readCard } from "./cards";
 export const PLAN_DEBOUNCE_MS = 300;
 
 // "queued": a variant waiting for its turn (Python runs a few at a time).
-const RUNNING = new Set(["queued", "submitting", "pending", "processing", "unknown"]);
+// Statuses shown with a progress bar: Python's statuses.TICKING, generated.
+const RUNNING = new Set<string>(TICKING_STATUSES);
 
 // --- pure helpers (exported for tests) ---
 
@@ -136,6 +138,7 @@ export function readComparison(raw: unknown): Comparison | null {
       status: (typeof v["status"] === "string" ? v["status"] : "unknown") as TaskStatus,
       progress: Math.min(100, Math.max(0, num(v["progress"], 0))),
       has_video: v["has_video"] === true,
+      poster: typeof v["poster"] === "string" ? v["poster"] : null,
       reused: v["reused"] === true,
       rating: typeof rating === "number" && Number.isInteger(rating) && rating >= 1 && rating <= 5 ? rating : null,
       winner: v["winner"] === true,
@@ -389,6 +392,15 @@ class Builder {
     this.confirmButton.focus();
   }
 
+  /** Escape: closes the confirmation. True when it was open. */
+  escape(): boolean {
+    if (!this.confirming) return false;
+    this.hideConfirm();
+    this.say("", false);
+    this.run.focus();
+    return true;
+  }
+
   private hideConfirm(): void {
     this.confirming = null;
     this.confirmBox.hidden = true;
@@ -430,7 +442,7 @@ class Cell {
   private readonly statusEl = h("span", { class: "kls-status", "data-testid": "kls-compare-status" });
   private readonly reusedEl = h("span", { class: "kls-badge", "data-testid": "kls-compare-reused", text: "reused", hidden: true });
   private readonly bar = h("div");
-  private readonly progressEl = h("div", { class: "kls-progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "data-testid": "kls-compare-progress" }, this.bar);
+  private readonly progressEl = h("div", { class: "kls-progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-label": "Progress", "data-testid": "kls-compare-progress" }, this.bar);
   private readonly paramsBox = h("div");
   private readonly errorEl = h("div", { class: "kls-bad-text", "data-testid": "kls-compare-error", hidden: true });
   private readonly videoSlot = h("div", { class: "kls-compare-video-slot" });
@@ -488,6 +500,7 @@ class Cell {
   update(v: Variant, differing: string[]): void {
     this.variant = v;
     this.el.dataset["label"] = v.label;
+    this.progressEl.setAttribute("aria-label", `Progress of variant ${v.label}`);
     this.el.dataset["status"] = v.status;
     if (v.local_id) this.el.dataset["localId"] = v.local_id;
     this.labelEl.textContent = v.label;
@@ -714,6 +727,8 @@ export class CompareView {
   private readonly board: Board;
   private readonly model: AnyModel<Traits>;
   private open = false;
+  /** A new comparison arrived (the studio switches to this view). */
+  onFresh: () => void = () => {};
 
   constructor(deps: CompareDeps) {
     const { model, scope } = deps;
@@ -752,5 +767,14 @@ export class CompareView {
     const fresh = this.board.show(readComparison(this.model.get("comparison")));
     // A new comparison on screen: show it.
     if (fresh && !this.open) this.setOpen(true);
+    if (fresh) this.onFresh();
+  }
+
+  escape(): boolean {
+    return this.builder.escape();
+  }
+
+  get hasComparison(): boolean {
+    return readComparison(this.model.get("comparison")) !== null;
   }
 }

@@ -14,6 +14,8 @@ export class GenerateView {
   private readonly reasons: HTMLUListElement;
   private busy = false;
   private answer: { kind: "error" | "info"; text: string } | null = null;
+  /** The task just started (the studio shows it in the player). */
+  onStarted: (localId: string) => void = () => {};
 
   constructor(
     private readonly rpc: Rpc,
@@ -21,7 +23,7 @@ export class GenerateView {
     private readonly problems: () => Problem[],
     scope: Scope,
   ) {
-    this.button = h("button", { type: "button", class: "kls-primary", "data-testid": "kls-generate", text: "Generate" });
+    this.button = h("button", { type: "button", class: "kls-primary kls-generate-button", "data-testid": "kls-generate", text: "Generate", title: "Generate (Ctrl/⌘+Enter)", "aria-keyshortcuts": "Control+Enter Meta+Enter" });
     this.reasons = h("ul", { class: "kls-reasons", "data-testid": "kls-generate-reason", "aria-live": "polite" });
     this.el = h("div", { class: "kls-generate" }, this.button, this.reasons);
     scope.listen(this.button, "click", () => void this.generate());
@@ -50,8 +52,9 @@ export class GenerateView {
     this.answer = null;
     this.refresh();
     try {
-      await this.rpc.request<{ local_id: string }>({ kind: "generate" });
-      this.answer = { kind: "info", text: "Task started; it appears in the cards below." };
+      const { data } = await this.rpc.request<{ local_id: string }>({ kind: "generate" });
+      this.answer = { kind: "info", text: "Task started: it plays here when it is done." };
+      if (data && typeof data.local_id === "string") this.onStarted(data.local_id);
     } catch (e) {
       this.answer = { kind: "error", text: errorText(e) };
     } finally {

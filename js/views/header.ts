@@ -12,7 +12,7 @@ export class HeaderView {
 
   constructor() {
     this.backend = h("span", { class: "kls-backend", "data-testid": "kls-backend" });
-    this.el = h("div", { class: "kls-header" }, h("h3", { text: "kling-studio" }), this.backend);
+    this.el = h("div", { class: "kls-header" }, h("h3", { text: "kling-studio" }), this.backend, h("span", { class: "kls-spacer" }));
   }
 
   show(b: Backend | null | undefined): void {
@@ -38,10 +38,15 @@ export class ErrorBanner {
     this.text = h("div", { class: "kls-banner-text" });
     const close = h("button", { type: "button", "data-testid": "kls-error-dismiss", "aria-label": "Dismiss the error", text: "Dismiss" });
     this.el = h("div", { class: "kls-banner", role: "alert", "data-testid": "kls-error", hidden: true }, this.text, close);
-    scope.listen(close, "click", () => {
-      this.dismissedAt = this.current?.at ?? null;
-      this.el.hidden = true;
-    });
+    scope.listen(close, "click", () => this.dismiss());
+  }
+
+  /** Hides the error until a newer one. True when it was showing. */
+  dismiss(): boolean {
+    if (this.el.hidden) return false;
+    this.dismissedAt = this.current?.at ?? null;
+    this.el.hidden = true;
+    return true;
   }
 
   show(err: BackendError | null | undefined): void {

@@ -1,7 +1,8 @@
 // The history table: one page of rows from Python (`history` request), newest first, with a
 // status filter, a text search, a page size (up to 10,000 rows) and paging. The page is
-// re-requested when `history_rev` or `history_count` changes, coalesced. Clicking a row shows its
-// video and offers "Load settings" and "Remix".
+// re-requested when `history_rev` or `history_count` changes, coalesced. Clicking a row (or moving
+// with the arrow keys in the focused table) selects it: `onSelect` shows it in the studio's player.
+// The page's rows also feed the gallery (`onPage`); the tools (filter, search, paging) serve both.
 //
 // The table is windowed (virtual-rows.ts): only the rows in view plus a few each side exist in the
 // DOM, between two spacer rows as tall as the rows left out, so a 10,000-row page costs about as
@@ -13,10 +14,10 @@
 import { Coalescer } from "../coalesce";
 import { h, replace } from "../dom";
 import { grouped, localTime, seconds } from "../format";
+import { RECORD_STATUSES } from "../protocol.gen";
 import { errorText, type Rpc } from "../rpc";
 import type { Scope } from "../scope";
 import type { HistoryPage, HistoryRow } from "../types";
-import { VideoPlayer, type VideoDeps } from "../video";
 import { browserFrames, covers, EMPTY_WINDOW, FrameCoalescer, rowWindow, visibleRange, windowPatch, type Frames, type RowWindow } from "../virtual-rows";
 import { settingsText } from "./cards";
 
@@ -29,9 +30,9 @@ export const ROW_HEIGHT = 26;
 /** The table's visible height in px before it is measured (the CSS max-height). */
 const VIEWPORT = 420;
 const SEARCH_DEBOUNCE_MS = 250;
-// The history's statuses (kling_studio/records.py STATUSES); "" is every status.
-const STATUSES = ["", "submitting", "pending", "processing", "completed", "failed", "cancelled", "unknown", "rejected"];
-export const COLUMNS = ["Status", "Prompt", "Settings", "Created", "Elapsed", "Error"];
+// The history's statuses (Python's statuses.RECORD_STATUSES, generated); "" is every status.
+const STATUSES = ["", ...RECORD_STATUSES];
+export const COLUMNS = ["Status", "Prompt", "Settings", "Created", "Elapsed", "Error", "By"];
 
 function cell(tr: HTMLTableRowElement, text: string, cls?: string): void {
   const td = document.createElement("td");
@@ -60,9 +61,11 @@ export function renderHistoryRows(rows: readonly HistoryRow[], selected: string 
     cell(tr, localTime(Number(r.created)));
     cell(tr, typeof r.elapsed === "number" ? seconds(r.elapsed) : "");
     const error = [r.error_code, r.error_message].filter((x) => typeof x === "string" && x !== "").join(": ");
-    cell(tr, error);
+    cell(tr, error, "kls-cell-error");
     // One line per row (the table is windowed): the whole prompt and error show on hover.
     if (error) (tr.lastChild as HTMLElement).title = error;
+    // Who made it (a shared history's gallery shows everyone's): text, never HTML.
+    cell(tr, typeof r.user === "string" ? r.user : "", "kls-cell-user");
     frag.appendChild(tr);
   }
   return frag;
@@ -91,8 +94,20 @@ function setSpacer(tr: HTMLTableRowElement, height: number): void {
   (tr.firstChild as HTMLElement).style.height = `${height}px`;
 }
 
+/** What the page shows, for the gallery: `filtered` when a status or text narrows it. */
+export interface PageInfo {
+  rows: readonly HistoryRow[];
+  offset: number;
+  filtered: boolean;
+}
+
 export class HistoryView {
+  /** The tools (filter, search, paging) and the table, for a caller that lays them out itself. */
+  readonly tools: HTMLElement;
+  readonly tableBox: HTMLElement;
   readonly el: HTMLElement;
+  onSelect: (localId: string) => void = () => {};
+  onPage: (page: PageInfo) => void = () => {};
   private readonly body: HTMLTableSectionElement;
   private readonly head: HTMLTableSectionElement;
   private readonly table: HTMLTableElement;
@@ -105,13 +120,11 @@ export class HistoryView {
   private readonly next: HTMLButtonElement;
   private readonly statusSelect: HTMLSelectElement;
   private readonly search: HTMLInputElement;
-  private readonly detail: HTMLElement;
   private readonly coalescer: Coalescer;
   private rows: HistoryRow[] = [];
   private total = 0;
   private offset = 0;
   private selected: string | null = null;
-  private player: VideoPlayer | null = null;
   private searchTimer: ReturnType<typeof setTimeout> | null = null;
   private limit: number;
   private built: RowWindow = EMPTY_WINDOW;
@@ -122,7 +135,6 @@ export class HistoryView {
 
   constructor(
     private readonly rpc: Rpc,
-    private readonly deps: VideoDeps,
     private readonly scope: Scope,
     pageSize = PAGE_SIZE,
     frames: Frames = browserFrames,
@@ -145,16 +157,11 @@ export class HistoryView {
     // Fixed column widths: the layout never depends on the rows (most of which are not built).
     const cols = h("colgroup", {}, ...COLUMNS.map((c) => h("col", { class: `kls-col-${c.toLowerCase()}` })));
     this.table = h("table", { class: "kls-table kls-history-table", "aria-rowcount": 1 }, cols, this.head, this.body);
-    this.wrap = h("div", { class: "kls-table-wrap", "data-testid": "kls-history-scroll" }, this.table);
-    this.detail = h("div", { class: "kls-detail", "data-testid": "kls-history-detail", hidden: true });
-    this.el = h(
-      "div",
-      { class: "kls-section" },
-      h("h4", { text: "History" }),
-      h("div", { class: "kls-history-tools" }, this.statusSelect, this.search, this.prev, this.next, this.sizeSelect, this.range),
-      this.wrap,
-      this.detail,
-    );
+    // Focusable, so the keyboard can scroll it and move the selection (↑ ↓).
+    this.wrap = h("div", { class: "kls-table-wrap", "data-testid": "kls-history-scroll", tabindex: 0, role: "region", "aria-label": "History table" }, this.table);
+    this.tools = h("div", { class: "kls-history-tools" }, this.statusSelect, this.search, this.prev, this.next, this.sizeSelect, this.range);
+    this.tableBox = this.wrap;
+    this.el = h("div", { class: "kls-section" }, this.tools, this.wrap);
     this.coalescer = new Coalescer(() => this.fetch());
     this.frame = new FrameCoalescer(() => {
       if (!this.scope.isDisposed) this.draw(false);
@@ -179,9 +186,28 @@ export class HistoryView {
     scope.listen(this.body, "click", (e) => {
       const tr = (e.target as Element | null)?.closest?.("tr");
       const id = tr?.getAttribute("data-local-id");
-      if (id) this.select(id);
+      if (id) this.choose(id);
+    });
+    scope.listen(this.wrap, "keydown", (e) => {
+      if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+      e.preventDefault();
+      e.stopPropagation();
+      const at = this.rows.findIndex((r) => r.local_id === this.selected);
+      const next = this.rows[Math.min(this.rows.length - 1, Math.max(0, at < 0 ? 0 : at + (e.key === "ArrowDown" ? 1 : -1)))];
+      if (!next) return;
+      this.choose(next.local_id);
+      this.scrollToRow(this.rows.indexOf(next));
     });
     this.showRange();
+  }
+
+  /** Whether a status or text narrows the page. */
+  get filtered(): boolean {
+    return this.statusSelect.value !== "" || this.search.value.trim() !== "";
+  }
+
+  get offsetNow(): number {
+    return this.offset;
   }
 
   /** Re-request the current page (history changed). */
@@ -217,7 +243,7 @@ export class HistoryView {
       this.table.setAttribute("aria-rowcount", String(this.rows.length + 1));
       this.draw(true);
       this.showRange();
-      if (this.selected) this.showDetail(false);
+      this.onPage({ rows: this.rows, offset: this.offset, filtered: this.filtered });
     } catch (e) {
       this.range.textContent = `History unavailable: ${errorText(e)}`;
     }
@@ -275,50 +301,26 @@ export class HistoryView {
     this.next.disabled = this.offset + this.limit >= this.total;
   }
 
-  private select(localId: string): void {
+  /** Marks `localId` as the selected row (the studio's player shows it); no callback. */
+  select(localId: string | null): void {
     this.selected = localId;
     for (const tr of Array.from(this.body.children)) {
-      if (tr.getAttribute("data-local-id") === localId) tr.setAttribute("aria-selected", "true");
+      if (localId !== null && tr.getAttribute("data-local-id") === localId) tr.setAttribute("aria-selected", "true");
       else tr.removeAttribute("aria-selected");
     }
-    this.showDetail(true);
   }
 
-  /** The detail panel of the selected row. `fresh` is a new click (rebuilds the video). */
-  private showDetail(fresh: boolean): void {
-    const row = this.rows.find((r) => r.local_id === this.selected);
-    if (!row) return; // the selected task is on another page now: keep the panel as it was
-    // On a page refresh, rebuild only when the selected task just got its video (a playing video
-    // must not restart every time the history changes).
-    if (!fresh && (this.player !== null || !row.has_video)) return;
-    this.player?.stop();
-    this.player = row.has_video ? new VideoPlayer(row.local_id, this.deps) : null;
-    const answer = h("span", { class: "kls-note", role: "status", "data-testid": "kls-history-answer" });
-    const load = h("button", { type: "button", "data-testid": "kls-load-settings", text: "Load settings" });
-    const remix = h("button", { type: "button", "data-testid": "kls-remix", text: "Remix" });
-    this.scope.listen(load, "click", () => void this.act(answer, { kind: "load_settings", local_id: row.local_id }, "Settings loaded into the form."));
-    this.scope.listen(remix, "click", () => void this.act(answer, { kind: "remix", local_id: row.local_id, changes: {} }, "Remix started as a new task."));
-    const err = [row.error_code, row.error_message].filter((x) => typeof x === "string" && x !== "").join(": ");
-    replace(
-      this.detail,
-      h("div", { class: "kls-prompt", text: row.prompt }),
-      h("div", { class: "kls-note", text: `${row.status} · ${settingsText(row.resolution, row.duration, row.generate_audio)} · ${localTime(row.created)}${row.task_id ? ` · ${row.task_id}` : ""}` }),
-      err ? h("div", { class: "kls-bad-text", text: err }) : null,
-      this.player?.el ?? h("div", { class: "kls-note", text: "No video for this task." }),
-      h("div", { class: "kls-row" }, load, remix, answer),
-    );
-    this.detail.hidden = false;
+  private choose(localId: string): void {
+    this.select(localId);
+    this.onSelect(localId);
   }
 
-  private async act(answer: HTMLElement, msg: { kind: string } & Record<string, unknown>, done: string): Promise<void> {
-    answer.textContent = "…";
-    try {
-      await this.rpc.request(msg);
-      answer.textContent = done;
-      answer.className = "kls-note";
-    } catch (e) {
-      answer.textContent = errorText(e);
-      answer.className = "kls-bad-text";
-    }
+  /** Scrolls just enough for row `index` to be in view. */
+  private scrollToRow(index: number): void {
+    const top = this.head.offsetHeight + index * this.rowHeight;
+    const view = this.wrap.clientHeight || VIEWPORT;
+    if (top - this.head.offsetHeight < this.wrap.scrollTop) this.wrap.scrollTop = top - this.head.offsetHeight;
+    else if (top + this.rowHeight > this.wrap.scrollTop + view) this.wrap.scrollTop = top + this.rowHeight - view;
+    this.frame.request();
   }
 }

@@ -72,10 +72,11 @@ export class PictureSlot {
       type: "file",
       accept: "image/png,image/jpeg",
       class: "kls-file",
+      tabindex: -1, // the drop zone is the keyboard way in (Enter or Space opens this picker)
       "data-testid": `${t.testid}-input`,
       "aria-label": `${t.title}: choose a picture file`,
     });
-    this.drop = h("div", { class: "kls-drop", role: "button", tabindex: 0, "data-testid": `${t.testid}-drop` });
+    this.drop = h("div", { class: "kls-drop", role: "button", tabindex: 0, "aria-label": `${t.title}: drop a picture, or press Enter to browse`, "data-testid": `${t.testid}-drop` });
     this.urlInput = h("input", { type: "text", placeholder: "https://… picture URL", "data-testid": t.url, "aria-label": `${t.title}: picture URL` });
     const urlButton = h("button", { type: "button", "data-testid": `${t.url}-go`, text: "Use URL" });
     this.clearButton = h("button", { type: "button", "data-testid": `${t.testid}-clear`, text: "Clear" });
@@ -254,7 +255,7 @@ export class PictureSlot {
         checks = infoChecks(info, this.deps.rules());
       }
     }
-    const img = src ? h("img", { alt: "preview" }) : null;
+    const img = src ? h("img", { alt: "" }) : null;
     if (img && src) img.src = src;
     replace(this.drop, img ?? "Drop a JPG or PNG here, or click to browse");
     this.facts.textContent = facts;

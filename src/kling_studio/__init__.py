@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .client import AsyncClient, Client, PollPolicy
 from .errors import (
     APIError,
     AuthenticationError,
@@ -30,18 +29,29 @@ from .errors import (
     VideoExpiredError,
     WaitTimeout,
 )
-from .models import PreparedRequest, Segment, Task, TaskError, VideoRequest
 
 if TYPE_CHECKING:
+    from .client import AsyncClient, Client, PollPolicy
     from .history import History
+    from .models import PreparedRequest, Segment, Task, TaskError, VideoRequest
+    from .runner import Runner as Runner
     from .simulator import Simulator
     from .studio import Studio
 
 __version__ = "0.1.0"
 
-# The widget, the simulator and the history pull in heavier libraries (anywidget, uvicorn,
-# pandas): imported on first use so `import kling_studio` stays quick for scripts.
+# Everything but the errors is imported on first use: the clients pull in httpx and pydantic, the
+# widget anywidget, the simulator uvicorn, the history pandas. So `import kling_studio` (a CLI's
+# start, `except kling_studio.InputError`) stays quick; benchmarks/import_time.py measures it.
 _LAZY = {
+    "AsyncClient": ".client",
+    "Client": ".client",
+    "PollPolicy": ".client",
+    "PreparedRequest": ".models",
+    "Segment": ".models",
+    "Task": ".models",
+    "TaskError": ".models",
+    "VideoRequest": ".models",
     "Studio": ".studio",
     "Simulator": ".simulator",
     "History": ".history",
@@ -53,8 +63,14 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
     raise AttributeError(f"module 'kling_studio' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [

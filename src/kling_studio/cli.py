@@ -2,6 +2,8 @@
 
 Exit status: 0 done, 1 the task or the service failed, 2 bad input (nothing was sent).
 The API key comes only from FOXAPI_API_KEY (an argument would land in the shell's history).
+Every failure ends in one sentence on stderr (never a traceback); with --json, stdout holds valid
+JSON or nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
+import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -17,7 +21,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import contract as c
-from .errors import ConfigurationError, InputError, KlingStudioError
+from ._files import atomic_path
+from .errors import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    InputError,
+    KlingStudioError,
+    TransportError,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -39,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Image-to-video with Kling V3 through FoxAPI (key: FOXAPI_API_KEY).",
     )
     parser.add_argument("--home", help="data folder (default: KLING_STUDIO_HOME or per user)")
+    _history_option(parser, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = sub.add_parser("generate", help="make a video from a first (and last) frame")
@@ -58,25 +71,56 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--out", type=Path, metavar="FILE.mp4", help="copy the video here")
     gen.add_argument("--json", action="store_true", help="print the final task as JSON")
-    gen.add_argument("--timeout", type=float, default=1800.0, help="total deadline (s)")
+    gen.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="deadline in seconds for waiting for the task and saving its video, together",
+    )
     _backend_options(gen)
 
-    hist = sub.add_parser("history", help="list past tasks")
+    hist = sub.add_parser("history", help="list past tasks; `history migrate --to URL` copies")
+    hist.add_argument(
+        "action", nargs="?", choices=["migrate"], help="migrate: copy this history into --to"
+    )
+    hist.add_argument(
+        "--to", metavar="URL", help="with migrate: the history to copy into (e.g. postgresql://)"
+    )
     fmt = hist.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     hist.add_argument("--status", action="append", help="only these statuses")
     hist.add_argument("--simulator", action="store_true", help="the simulated tasks' history")
+    hist.add_argument(
+        "--user",
+        metavar="NAME",
+        help="only this author's tasks ('me': mine; default: everyone's)",
+    )
 
     res = sub.add_parser("resume", help="follow unfinished tasks to the end, save videos")
     res.add_argument("--json", action="store_true")
+    res.add_argument("--timeout", type=float, default=1800.0, help="total deadline (s)")
     _backend_options(res)
+
+    for command in (gen, hist, res):
+        _history_option(command, argparse.SUPPRESS)
 
     sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
     from .simulator.cli import configure_parser
 
     configure_parser(sim)
     return parser
+
+
+def _history_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    # SUPPRESS: given before or after the command, neither default hides the other.
+    parser.add_argument(
+        "--history",
+        metavar="URL",
+        default=default,
+        help="the history: a path, sqlite:///file or postgresql://user:password@host:port/db "
+        "(default: KLING_STUDIO_HISTORY, else the data folder's history.sqlite3)",
+    )
 
 
 def _backend_options(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed its message
         return int(exc.code or 0)
+    _log_in_one_line()
     try:
         if args.command == "simulator":
             from .simulator.cli import run
@@ -115,22 +160,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kling-studio: interrupted; `kling-studio resume` picks the task up", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or the system: still one sentence, never a traceback
+        print(f"kling-studio: unexpected {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_USAGE
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class _OneLineFormatter(logging.Formatter):
+    """A log record as one line, without its traceback (the terminal is for sentences)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"kling-studio: {' '.join(record.getMessage().split())}"
+
+
+def _log_in_one_line() -> None:
+    logger = logging.getLogger("kling_studio")
+    if not any(isinstance(h.formatter, _OneLineFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_OneLineFormatter())
+        handler.setLevel(logging.ERROR)  # warnings the user needs reach the cards and the end
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 def _history_for(args: argparse.Namespace) -> Any:
-    """The history file; simulated tasks keep to their own, as in the studio."""
-    from .config import default_home
+    """The history: `--history`, else (with `--home`, or for simulated tasks, which keep to
+    their own as in the studio) the data folder's file, else KLING_STUDIO_HISTORY or the
+    default file."""
+    from .config import history_path
     from .history._store import History
 
-    home = Path(args.home) if args.home else default_home()
-    if getattr(args, "simulator", False):
-        home = home / "simulator"
-    return History(home / "history.sqlite3")
+    location = getattr(args, "history", None)
+    if location:
+        return History(location)
+    simulated = getattr(args, "simulator", False)
+    if not args.home and not simulated:
+        return History()
+    home = Path(args.home) if args.home else None
+    return History(history_path(home, simulator=simulated))
 
 
 def _request_from(args: argparse.Namespace) -> Any:
@@ -146,8 +217,8 @@ def _request_from(args: argparse.Namespace) -> Any:
             raise UsageError(f"--multi-prompt: {args.multi_prompt} is not JSON: {exc}") from None
     if args.voices and not args.audio:
         raise UsageError("--voice needs --audio (voices are only used in videos with sound)")
-    if args.out is not None and args.out.exists() and args.out.is_dir():
-        raise UsageError(f"--out {args.out} is a folder; give a file name ending in .mp4")
+    if args.out is not None:
+        _check_out(args.out)
     return VideoRequest.build(
         prompt=args.prompt,
         image=args.image,
@@ -159,6 +230,18 @@ def _request_from(args: argparse.Namespace) -> Any:
         voice_ids=args.voices,
         multi_prompt=multi,
     )
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out the video could never be copied to, before anything is sent."""
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder; give a file name ending in .mp4")
+    folder = out.absolute().parent
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir():
+        raise UsageError(f"--out {out}: {existing} is a file, so the folder {folder} cannot exist")
+    if not os.access(existing, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UsageError(f"--out {out}: no permission to write there")
 
 
 @contextlib.contextmanager
@@ -178,10 +261,10 @@ async def _generate(args: argparse.Namespace) -> int:
     from .runner import Runner
 
     request = _request_from(args)
+    history = _history_for(args)  # a history that cannot be opened fails before any upload
     with _backend(args) as (key, base_url):
         async with AsyncClient(key, base_url) as client:
             prepared = await client.prepare(request)  # every input problem raises here
-            history = _history_for(args)
             runner = Runner(client, history, max_in_flight=1, wait_timeout=args.timeout)
             with _ProgressDisplay(enabled=sys.stderr.isatty()) as display:
                 runner.subscribe(display.update)
@@ -195,24 +278,47 @@ def _report(args: argparse.Namespace, record: Any, history: Any) -> int:
     task_json["status"] = record.status
     task_json["local_id"] = record.local_id
     task_json["video_path"] = str(record.video_path) if record.video_path else None
+    copy_error = None
     if args.out is not None and record.video_path is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(record.video_path, args.out)
-        task_json["video_path"] = str(args.out)
+        try:
+            with atomic_path(args.out) as part:
+                shutil.copyfile(record.video_path, part)
+            task_json["video_path"] = str(args.out)
+        except OSError as exc:  # checked before sending; the disk may have changed since
+            copy_error = f"the video is saved at {record.video_path} but could not be copied to "
+            copy_error += f"--out {args.out} ({_one_line(exc)})"
     if args.json:
         print(json.dumps(task_json, ensure_ascii=False, default=str))
-    elif record.succeeded:
+    elif record.succeeded and (task_json["video_path"] or record.video_url):
         print(task_json["video_path"] or record.video_url)
+    if copy_error:
+        print(f"kling-studio: {copy_error}", file=sys.stderr)
+        return EXIT_FAILED
     if record.status == "completed" and record.video_path is not None:
         return EXIT_OK
-    message = record.error_message or record.unknown_reason or record.download_error or ""
-    code = f"{record.error_code}: " if record.error_code else ""
-    print(
-        f"kling-studio: task {record.task_id or record.local_id} {record.status}: "
-        f"{code}{_one_line(Exception(message))}",
-        file=sys.stderr,
-    )
+    print(failure_line(record), file=sys.stderr)
     return EXIT_FAILED
+
+
+def failure_line(record: Any) -> str:
+    """What `generate` prints when the task did not end with a saved video."""
+    from .history._view import view
+
+    words = " ".join(view(record).line().split())  # one line, whatever the server wrote
+    return f"kling-studio: task {record.task_id or record.local_id} {words}"
+
+
+def history_line(record: Any) -> str:
+    """One task of `kling-studio history`: when, who, status, id, video, prompt, error code."""
+    from .history._view import view
+
+    seen = view(record)
+    video = str(record.video_path) if record.video_path else "-"
+    line = (
+        f"{record.submitted_at:%Y-%m-%d %H:%M}  {record.user or '-':<12}  {seen.status:<10}  "
+        f"{record.task_id or '-':<36}  {video}  {record.prompt[:60]!r}"
+    )
+    return f"{line}  {seen.error_code}" if seen.error_code else line
 
 
 async def _resume(args: argparse.Namespace) -> int:
@@ -222,23 +328,73 @@ async def _resume(args: argparse.Namespace) -> int:
     history = _history_for(args)
     with _backend(args) as (key, base_url):
         async with AsyncClient(key, base_url) as client:
-            runner = Runner(client, history, max_in_flight=16)
-            resumed = await runner.resume()
+            await _check_can_follow(client, history)
+            runner = Runner(client, history, max_in_flight=16, wait_timeout=args.timeout)
             with _ProgressDisplay(enabled=sys.stderr.isatty()) as display:
                 runner.subscribe(display.update)
+                resumed = await runner.resume()
                 await runner.join()
-    rows = [history.get(local_id).to_row() for local_id in resumed]
+    records = [history[local_id] for local_id in resumed]
+    missed = [r for r in records if not _followed(r) or runner.unsaved(r.local_id)]
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, default=str))
+        print(json.dumps([r.to_row() for r in records], ensure_ascii=False, default=str))
     else:
         unknown = history.count(status="unknown")
         print(f"resumed {len(resumed)} task(s); {unknown} create(s) with an unknown outcome")
+    if missed:
+        reasons = {r.local_id: runner.problem(r.local_id) for r in missed}
+        print(f"kling-studio: {_not_followed(missed, reasons)}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def _followed(record: Any) -> bool:
+    """Followed to the end: FoxAPI's final word is in the history, and a video is saved."""
+    return bool(record.done and (record.status != "completed" or record.video_path))
+
+
+def _not_followed(records: Sequence[Any], reasons: dict[str, str | None] | None = None) -> str:
+    shown = []
+    for r in records[:5]:
+        reason = (reasons or {}).get(r.local_id)
+        shown.append(f"{r.task_id or r.local_id} ({r.status}{': ' + reason if reason else ''})")
+    more = f" and {len(records) - 5} more" if len(records) > 5 else ""
+    return (
+        f"{len(records)} task(s) not followed to the end: {', '.join(shown)}{more}; "
+        "run `kling-studio resume` again to pick them up"
+    )
+
+
+async def _check_can_follow(client: Any, history: Any) -> None:
+    """Before following anything: a key, and an API that answers (else say what is left)."""
+    waiting = [r for r in history.unfinished() if r.task_id and r.status != "submitting"]
+    if not waiting:
+        return
+    if not client.has_key:
+        raise ConfigurationError(
+            "no API key: set FOXAPI_API_KEY (or use --simulator for simulated tasks); "
+            + _not_followed(waiting)
+        )
+    try:
+        await client.get(waiting[0].task_id)
+    except (TransportError, AuthenticationError) as exc:
+        raise KlingStudioError(
+            f"cannot reach FoxAPI at {client.base_url} ({_one_line(exc)}); "
+            + _not_followed(waiting)
+        ) from None
+    except (APIError, InputError):
+        pass  # about that one task (e.g. unknown there): the others may be fine
 
 
 def _history(args: argparse.Namespace) -> int:
     history = _history_for(args)
+    if args.action == "migrate":
+        return _migrate(args, history)
+    if args.to:
+        raise UsageError("--to is for `kling-studio history migrate --to URL`")
     filters: dict[str, Any] = {"status": args.status} if args.status else {}
+    if args.user:
+        filters["user"] = args.user
     try:
         if args.csv:
             history.df(**filters).to_csv(sys.stdout)
@@ -250,11 +406,25 @@ def _history(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_row() for r in records], ensure_ascii=False, default=str))
         return EXIT_OK
     for r in records:
-        video = str(r.video_path) if r.video_path else "-"
-        print(
-            f"{r.submitted_at:%Y-%m-%d %H:%M}  {r.status:<10}  {r.task_id or '-':<36}  "
-            f"{video}  {r.prompt[:60]!r}"
-        )
+        print(history_line(r))
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace, source: Any) -> int:
+    from .history._migrate import copy_history
+    from .history._store import History
+
+    if not args.to:
+        raise UsageError("history migrate needs --to URL (the history to copy into)")
+    target = History(args.to)
+    if target.location.display == source.location.display:
+        raise UsageError("history migrate: --to names the history being copied")
+    done = copy_history(source, target)
+    print(
+        f"copied {done.tasks} task(s) and {done.videos} video(s) from "
+        f"{source.location.display} to {target.location.display}; "
+        f"{done.skipped} were there already"
+    )
     return EXIT_OK
 
 

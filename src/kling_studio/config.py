@@ -8,12 +8,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ._secrets import API_KEY_ENV as API_KEY_ENV
+from ._secrets import remember
 from .contract import DEFAULT_BASE_URL
 from .errors import ConfigurationError
 
-API_KEY_ENV = "FOXAPI_API_KEY"
 BASE_URL_ENV = "FOXAPI_BASE_URL"
 HOME_ENV = "KLING_STUDIO_HOME"
+HISTORY_FILE = "history.sqlite3"
+# Simulated tasks keep their own history (and videos) beside the real one, never mixed with it.
+SIMULATOR_DIR = "simulator"
+USER_ENV = "KLING_STUDIO_USER"
+HUB_USER_ENV = "JUPYTERHUB_USER"
 
 
 def env(name: str) -> str | None:
@@ -22,9 +28,12 @@ def env(name: str) -> str | None:
 
 
 def resolve_api_key(api_key: str | None = None) -> str | None:
-    if api_key is not None and not api_key.strip():
-        raise ConfigurationError("api_key is empty; pass a key or leave it out")
-    return api_key.strip() if api_key else env(API_KEY_ENV)
+    """The key in use; remembered so that no message the package shows can hold it."""
+    if api_key is not None and (not isinstance(api_key, str) or not api_key.strip()):
+        raise ConfigurationError("api_key is empty or not text; pass a key or leave it out")
+    key = api_key.strip() if api_key else env(API_KEY_ENV)
+    remember(key)
+    return key
 
 
 def resolve_base_url(base_url: str | None = None) -> str:
@@ -47,3 +56,27 @@ def default_home() -> Path:
 def mask_key(key: str | None) -> str:
     """What may be shown of a key anywhere: only that one is set."""
     return "<set>" if key else "<not set>"
+
+
+def history_path(home: Path | None = None, *, simulator: bool = False) -> Path:
+    """The history file: in `home` (default_home() when None), or in its simulator folder."""
+    folder = home if home is not None else default_home()
+    return (folder / SIMULATOR_DIR if simulator else folder) / HISTORY_FILE
+
+
+def resolve_user(user: str | None = None) -> str:
+    """Who is working: `user=`, else KLING_STUDIO_USER, else JUPYTERHUB_USER (set in every
+    JupyterHub kernel), else the login name. Recorded as the author of every task."""
+    if user is not None:
+        if not isinstance(user, str) or not user.strip():
+            raise ConfigurationError("user is empty; pass a name or leave it out")
+        return user.strip()
+    found = env(USER_ENV) or env(HUB_USER_ENV)
+    if found:
+        return found
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"

@@ -1,6 +1,6 @@
 """The FoxAPI contract in one place: limits, wire names, and each decision on an open question.
 
-Every number here comes from CONTRACT.md (sections 1 and 6). Each open question of section 7 is
+Every number here comes from docs/contract.md (sections 1 and 6). Each open question of section 7 is
 decided exactly once below, so that a fact learned later is a one-line change.
 """
 
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from .statuses import SERVER_TERMINAL
+
 DEFAULT_BASE_URL: Final = "https://api.foxapi.cc"
 CREATE_PATH: Final = "/v1/videos/generations"
 TASK_PATH: Final = "/v1/tasks/{task_id}"
-UPLOAD_BASE64_PATH: Final = "/v1/files/upload/base64"
 UPLOAD_STREAM_PATH: Final = "/v1/files/upload/stream"
 
 MODEL_IMAGE_TO_VIDEO: Final = "kling-v3-image-to-video"
@@ -49,16 +50,35 @@ RESULT_URL_LIFETIME_S: Final = 24 * 3600
 # index counting from 1 and duration as an integer.
 MULTI_PROMPT_SENDS_INDEX: Final = True
 MULTI_PROMPT_INDEX_BASE: Final = 1
-# Data URLs are not documented as accepted: local pictures are always uploaded first.
+# Data URLs are not documented as accepted: local pictures are always uploaded first, and a
+# data: URL given as a picture is refused before anything is sent (pictures.py reads this).
 DATA_URLS_ACCEPTED: Final = False
 # 429 may or may not carry Retry-After: honour it when present, else back off exponentially.
 RETRY_AFTER_MAX_S: Final = 60.0
-# No cancel endpoint is documented: kling-studio offers none.
-CANCEL_SUPPORTED: Final = False
-# Statuses: the seed's four, plus `cancelled` from an older version of the page.
-TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
-ACTIVE_STATUSES: Final = frozenset({"pending", "processing"})
+# No cancel endpoint is documented: kling-studio offers none (no code sends a cancel; stopping a
+# comparison only stops starting its queued variants).
+# Statuses: the seed's four, plus `cancelled` from an older version of the page (statuses.py).
+TERMINAL_STATUSES: Final = SERVER_TERMINAL
 # Failed tasks: error.code values are not listed anywhere; we pass them through unchanged.
+# ...except that a failure saying the picture could not be fetched is recognised (by these
+# codes, or a message matching this pattern): its upload is forgotten, so a retry re-uploads.
+PICTURE_FETCH_FAILED_CODES: Final = frozenset({"image_fetch_failed", "image_download_failed"})
+PICTURE_FETCH_FAILED_PATTERN: Final = (
+    r"(fetch|download|retriev|access|load|read)\w*\b.{0,40}\b(image|picture|frame)"
+    r"|(image|picture|frame)\w*\b.{0,40}\b(fetch|download|retriev|access|load|read)"
+)
+# Upload URLs: their lifetime is not documented. An uploaded picture's URL is reused for at most
+# this long (well inside the 24 hours result URLs last), then the picture is uploaded again.
+UPLOAD_URL_REUSE_S: Final = 3600.0
+# Task ids: the seed shows `task-unified-<created>-<8 chars>`; the format is not promised, so any
+# printable text is accepted (a space is sent as %20) except what would change the meaning of
+# GET /v1/tasks/{task_id}: a paid task whose odd id is refused is a task nobody follows.
+TASK_ID_PATTERN: Final = r"[^\x00-\x1f\x7f/\\?#%]{1,200}"
+# A task just created may not be readable yet on every server behind the API: a 404 for it
+# within this many seconds of its create is taken as transient and the client asks again.
+NOT_FOUND_GRACE_S: Final = 30.0
+# A download larger than this cannot be a Kling video (a 10 s 4K clip is around 100 MB).
+MAX_VIDEO_BYTES: Final = 1024 * 1024 * 1024
 # Whether a failed task's credits are refunded is unknown: they count against budgets until the
 # server reports otherwise (a later `usage.credits_reserved` replaces the figure).
 FAILED_TASKS_REFUNDED: Final = False

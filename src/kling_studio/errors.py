@@ -9,12 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._secrets import scrub, scrub_value
+
 if TYPE_CHECKING:
     from .models import Task
 
 
 class KlingStudioError(Exception):
-    """Base class of every kling-studio error."""
+    """Base class of every kling-studio error. Its text is scrubbed of every key in use, since
+    much of it comes from servers (a 401 may quote the token it was sent)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
 
 
 @dataclass(frozen=True)
@@ -75,15 +81,15 @@ class APIError(KlingStudioError):
     ) -> None:
         if status_code is not None:
             self.status_code = status_code
-        self.message = message
-        self.error_type = error_type
-        self.code = code
-        self.param = param
+        self.message = scrub(message)
+        self.error_type = scrub(error_type)
+        self.code = scrub(code)
+        self.param = scrub(param)
         self.method = method
         self.path = path
         self.task_id = task_id
         self.retry_after = retry_after
-        self.body = body
+        self.body = scrub_value(body)
         super().__init__(self._text())
 
     def _text(self) -> str:
@@ -176,6 +182,7 @@ class TransportError(KlingStudioError):
     """The server could not be reached or its answer could not be read, after every retry."""
 
     def __init__(self, message: str, *, method: str | None = None, path: str | None = None) -> None:
+        message = scrub(message)
         self.method = method
         self.path = path
         where = f" ({method} {path})" if method and path else ""
@@ -183,17 +190,21 @@ class TransportError(KlingStudioError):
 
 
 class CreateOutcomeUnknown(KlingStudioError):
-    """The create request may have been accepted, but its answer was lost.
+    """The create request may have been accepted, but its answer was lost or unusable.
 
     It is never re-sent automatically: one click must never be billed twice.
     """
 
-    def __init__(self, reason: str, *, request_hash: str | None = None) -> None:
-        self.reason = reason
+    def __init__(
+        self, reason: str, *, request_hash: str | None = None, task_id: str | None = None
+    ) -> None:
+        self.reason = scrub(reason)
         self.request_hash = request_hash
+        # An id the answer carried but that cannot be followed (kept so it can be looked up).
+        self.task_id = task_id
         super().__init__(
-            "The create request was sent but its answer was lost "
-            f"({reason}); the task may exist and may be billed. It was NOT re-sent. "
+            "The create request was sent but whether it was accepted is unknown "
+            f"({self.reason}); the task may exist and may be billed. It was NOT re-sent. "
             "Look for it in your FoxAPI dashboard or in kling-studio's history "
             "(History().df(status='unknown')) before submitting again."
         )

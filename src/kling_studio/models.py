@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -12,21 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from . import contract as c
+from ._secrets import scrub, scrub_value
 from .errors import InputError, Problem, TaskFailed
 from .pictures import PictureSource, describe_source
-
-WIRE_FIELDS = (
-    "model",
-    "prompt",
-    "image_url",
-    "image_tail_url",
-    "resolution",
-    "duration",
-    "generate_audio",
-    "negative_prompt",
-    "voice_ids",
-    "multi_prompt",
-)
 
 
 @dataclass(frozen=True)
@@ -35,6 +25,10 @@ class Segment:
 
     prompt: str
     duration: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "duration", plain(self.duration))
+        object.__setattr__(self, "prompt", plain(self.prompt))
 
     @classmethod
     def coerce(cls, value: Segment | Mapping[str, Any] | Sequence[Any]) -> Segment:
@@ -74,6 +68,13 @@ class VideoRequest:
     voice_ids: tuple[str, ...] | None = None
     multi_prompt: tuple[Segment, ...] | None = None
     model: str = c.MODEL_IMAGE_TO_VIDEO
+
+    def __post_init__(self) -> None:
+        # Values from pandas or numpy (np.int64(5), np.bool_(True)) mean what they say.
+        for name in ("prompt", "resolution", "duration", "generate_audio", "negative_prompt"):
+            object.__setattr__(self, name, plain(getattr(self, name)))
+        if isinstance(self.voice_ids, tuple | list):
+            object.__setattr__(self, "voice_ids", tuple(plain(v) for v in self.voice_ids))
 
     @classmethod
     def check_names(cls, names: Iterable[str]) -> None:
@@ -285,6 +286,13 @@ class VideoRequest:
         }
 
 
+def plain(value: Any) -> Any:
+    """A numpy scalar (what a DataFrame hands back) as the Python value it holds."""
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
+        return value.item()
+    return value
+
+
 def segment_wire(position: int, seg: Segment) -> dict[str, Any]:
     """One multi_prompt item as sent (the decision lives in contract.py)."""
     item: dict[str, Any] = {"prompt": seg.prompt, "duration": int(seg.duration)}
@@ -345,26 +353,41 @@ class Task(BaseModel):
     raw: dict[str, Any] = {}
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> Task:
-        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
-            raise ValueError("a task needs an 'id'")
+    def from_api(cls, data: Any) -> Task:
+        """Read an answer; only the id is essential. A field that does not fit the contract is
+        left unset rather than losing the task (raises NotATask only without a usable id)."""
+        task_id = task_id_of(data)
         urls = _result_urls(data)
         info = data.get("task_info") if isinstance(data.get("task_info"), Mapping) else {}
         usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else {}
-        return cls(
-            id=data["id"],
-            status=str(data.get("status") or "pending").lower(),
+        status = data.get("status")
+        model = data.get("model")
+        task = cls(
+            id=task_id,
+            status=status.strip().lower()
+            if isinstance(status, str) and status.strip()
+            else "pending",
             progress=_clamp_progress(data.get("progress")),
-            estimated_time=_number(info.get("estimated_time")),  # type: ignore[union-attr]
+            estimated_time=_number(info.get("estimated_time")),
             created=_timestamp(data.get("created")),
-            model=data.get("model") if isinstance(data.get("model"), str) else None,
+            model=model if isinstance(model, str) else None,
             video_url=urls[0] if urls else None,
             video_urls=tuple(urls),
             voice_id=_voice_id(data),
             error=_error(data),
-            credits_reserved=_number(usage.get("credits_reserved")),  # type: ignore[union-attr]
-            raw=dict(data),
+            credits_reserved=_number(usage.get("credits_reserved")),
+            raw=scrub_value(dict(data)),
         )
+        if task.succeeded and not urls and task.voice_id is None and task.error is None:
+            # Completed with nothing to show: say so, rather than an empty message later.
+            missing = TaskError(
+                code="no_result",
+                message="the server says the task is completed but its answer holds no video "
+                f"URL; ask for it again later (get('{task_id}', sync_upstream=True)) — it is "
+                "not billed twice by asking",
+            )
+            task = task.model_copy(update={"error": missing})
+        return task
 
     @property
     def done(self) -> bool:
@@ -394,6 +417,37 @@ class Task(BaseModel):
         return replace_model(newer, keep)
 
 
+class NotATask(ValueError):
+    """An answer that holds no usable task id. `task_id` is the id's text when there was one
+    that cannot be followed (so it can still be looked up)."""
+
+    def __init__(self, message: str, task_id: str | None = None) -> None:
+        super().__init__(scrub(message))
+        self.task_id = task_id
+
+
+_TASK_ID = re.compile(c.TASK_ID_PATTERN)
+
+
+def task_id_of(data: Any) -> str:
+    """The task id of an answer, or NotATask saying what is wrong with it."""
+    if not isinstance(data, Mapping):
+        raise NotATask(f"the answer is {type(data).__name__}, not a JSON object")
+    value = data.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if value is None or value == "":
+        err = data.get("error")
+        if isinstance(err, Mapping) and err.get("message"):
+            raise NotATask(f"the server answered with an error instead of a task: {err['message']}")
+        raise NotATask("the answer holds no task id")
+    if not isinstance(value, str):
+        raise NotATask(f"the answer's id is a {type(value).__name__}, not a task id")
+    if not _TASK_ID.fullmatch(value):
+        raise NotATask(f"the answer's id {value[:80]!r} is not a usable task id", task_id=value)
+    return value
+
+
 def replace_model(task: Task, changes: dict[str, Any]) -> Task:
     return task.model_copy(update=changes) if changes else task
 
@@ -401,7 +455,8 @@ def replace_model(task: Task, changes: dict[str, Any]) -> Task:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _clamp_progress(value: Any) -> int:
@@ -410,12 +465,22 @@ def _clamp_progress(value: Any) -> int:
 
 
 def _timestamp(value: Any) -> datetime | None:
+    """Seconds, milli-, micro- or nanoseconds since 1970, or an ISO date; None otherwise."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     number = _number(value)
-    if number is None:
+    if number is None or number < 0:
         return None
-    if number > 1e12:  # milliseconds
+    while number > 1e11:  # later than the year 5000 in seconds: a finer unit
         number /= 1000
-    return datetime.fromtimestamp(number, tz=UTC)
+    try:
+        return datetime.fromtimestamp(number, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _url_of(item: Any) -> str | None:
@@ -460,22 +525,19 @@ def _error(data: Mapping[str, Any]) -> TaskError | None:
     err = data.get("error")
     if isinstance(err, Mapping):
         return TaskError(
-            code=str(err["code"]) if err.get("code") is not None else None,
-            message=str(err.get("message") or ""),
-            type=str(err["type"]) if err.get("type") is not None else None,
+            code=scrub(str(err["code"])) if err.get("code") is not None else None,
+            message=scrub(str(err.get("message") or "")),
+            type=scrub(str(err["type"])) if err.get("type") is not None else None,
         )
     if isinstance(err, str) and err:
-        return TaskError(message=err)
+        return TaskError(message=scrub(err))
     if str(data.get("status", "")).lower() == "failed":
         return TaskError(message="the task failed and the server gave no reason")
     return None
 
 
-def utcnow() -> datetime:
-    return datetime.now(tz=UTC)
-
-
 __all__ = [
+    "NotATask",
     "PreparedRequest",
     "Segment",
     "Task",

@@ -1,6 +1,6 @@
 """Pictures: load a first or last frame from a URL, a path, bytes or a PIL image, and check it.
 
-The checks are CONTRACT.md section 6: JPG/PNG, at most 10 MB, each side at least 300 px, aspect
+The checks are docs/contract.md section 6: JPG/PNG, at most 10 MB, each side at least 300 px, aspect
 ratio between 1:2.5 and 2.5:1. Local pictures are checked here, before any byte is sent.
 """
 
@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -43,8 +45,9 @@ class Picture:
     def mime(self) -> str:
         return _MIME.get(self.format, "application/octet-stream")
 
-    @property
+    @cached_property
     def sha256(self) -> str:
+        """Hex digest of the bytes, computed once (a 10 MB picture is hashed by several steps)."""
         return hashlib.sha256(self.data).hexdigest()
 
     @property
@@ -56,13 +59,21 @@ class Picture:
         return picture_problems(field, self.format, self.width, self.height, self.size)
 
     def thumbnail_jpeg(self, max_side: int = 160) -> bytes:
-        from PIL import Image
+        from PIL import Image, ImageOps
 
         with Image.open(io.BytesIO(self.data)) as im:
-            im.thumbnail((max_side, max_side))
-            buf = io.BytesIO()
-            im.convert("RGB").save(buf, format="JPEG", quality=80)
-            return buf.getvalue()
+            im.thumbnail((max_side, max_side))  # in place first: a JPEG is decoded scaled down
+            return jpeg_thumbnail(ImageOps.exif_transpose(im) or im, max_side)
+
+
+def jpeg_thumbnail(image: PILImage, max_side: int, quality: int = 80) -> bytes:
+    """A small JPEG of `image` whose longer side is at most `max_side` (the one copy of this:
+    picture thumbs, video posters and the HTML report all use it)."""
+    small = image.copy()
+    small.thumbnail((max_side, max_side))
+    buf = io.BytesIO()
+    _eight_bit(small).convert("RGB").save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
 
 
 def picture_problems(
@@ -100,7 +111,9 @@ def picture_problems(
 
 
 def is_url(value: object) -> bool:
-    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+    """A picture FoxAPI fetches itself: http(s), and data: URLs only if the contract allows."""
+    schemes = ("http://", "https://", "data:") if c.DATA_URLS_ACCEPTED else ("http://", "https://")
+    return isinstance(value, str) and value.lower().startswith(schemes)
 
 
 def read_picture(data: bytes, field: str, name: str = "picture") -> Picture:
@@ -108,15 +121,27 @@ def read_picture(data: bytes, field: str, name: str = "picture") -> Picture:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            fmt = im.format or "unknown"
-            width, height = im.size
-            if fmt in c.PICTURE_FORMATS:
-                # Decode every pixel: verify() alone passes a JPEG cut off mid-stream, which
-                # FoxAPI would only refuse after the task was paid for.
-                im.load()
-            else:
-                im.verify()
+        with warnings.catch_warnings():
+            # Pillow only warns between its two limits; a picture that large is refused too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                fmt = im.format or "unknown"
+                width, height = im.size
+                if fmt in c.PICTURE_FORMATS:
+                    # Decode every pixel: verify() alone passes a JPEG cut off mid-stream,
+                    # which FoxAPI would only refuse after the task was paid for.
+                    im.load()
+                else:
+                    im.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        limit = (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        raise InputError(
+            Problem(
+                field,
+                f"{name!r} has more than {limit:.0f} million pixels: too many to decode safely "
+                "(a decompression bomb?); scale it down",
+            )
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if not data:
             reason = "is empty"
@@ -164,7 +189,49 @@ def load_local_picture(source: Any, field: str) -> Picture:
     problems = pic.problems(field)
     if problems:
         raise InputError(problems)
-    return pic
+    return upright_and_plain(pic, field)
+
+
+# Modes every decoder reads the same way. CMYK JPEGs come out inverted in some decoders,
+# 16-bit and float PNGs are refused or clipped by others, and an EXIF rotation is ignored by
+# many: such pictures are re-encoded before upload so that FoxAPI sees what the user sees.
+_PLAIN_MODES = frozenset({"RGB", "RGBA", "L", "LA"})
+
+
+def upright_and_plain(pic: Picture, field: str) -> Picture:
+    """The picture as FoxAPI should see it: upright, 8-bit RGB(A) or grey. Plain pictures are
+    returned unchanged (same bytes, same hash)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(pic.data)) as im:
+        orientation = im.getexif().get(0x0112, 1)
+        if im.mode in _PLAIN_MODES and orientation in (1, None):
+            return pic
+        upright = ImageOps.exif_transpose(im) or im
+        plain = _eight_bit(upright)
+        has_alpha = plain.mode in ("RGBA", "LA", "PA") or "transparency" in plain.info
+        plain = plain.convert("RGBA" if has_alpha else "RGB")
+        buf = io.BytesIO()
+        plain.save(buf, format="PNG")
+        if buf.tell() > c.PICTURE_MAX_BYTES:
+            buf = io.BytesIO()
+            plain.convert("RGB").save(buf, format="JPEG", quality=92)
+    fixed = read_picture(buf.getvalue(), field, name=pic.name)
+    problems = fixed.problems(field)
+    if problems:  # e.g. rotated, or larger once decoded: say so against the picture as seen
+        raise InputError(problems)
+    return replace(fixed, name=pic.name)
+
+
+def _eight_bit(im: Any) -> Any:
+    """16-bit and 32-bit grey as 8-bit grey (scaled, not clipped to white)."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if im.mode in ("I", "F"):
+        lo, hi = im.getextrema()
+        span = (hi - lo) or 1
+        return im.point(lambda v: (v - lo) * (255 / span)).convert("L")
+    return im
 
 
 def _is_pil_image(value: object) -> bool:
@@ -178,7 +245,8 @@ def _is_pil_image(value: object) -> bool:
 def _encode_pil(image: Any, field: str) -> Picture:
     """PNG keeps the pixels exact; JPEG when PNG would break the 10 MB limit."""
     buf = io.BytesIO()
-    rgb = image if image.mode in ("RGB", "RGBA", "L") else image.convert("RGBA")
+    plain = _eight_bit(image)
+    rgb = plain if plain.mode in ("RGB", "RGBA", "L") else plain.convert("RGBA")
     rgb.save(buf, format="PNG", optimize=False)
     if buf.tell() > c.PICTURE_MAX_BYTES:
         buf = io.BytesIO()
@@ -200,3 +268,9 @@ def describe_source(source: Any) -> str:
     if _is_pil_image(source):
         return f"<PIL image {source.size[0]}x{source.size[1]}>"
     return f"<{type(source).__name__}>"
+
+
+def encode_pil(image: Any, field: str) -> Picture:
+    """A PIL image as picture bytes (PNG keeps the pixels; JPEG when PNG would pass 10 MB),
+    not yet checked against section 6 (the caller decides how to show its problems)."""
+    return _encode_pil(image, field)

@@ -26,7 +26,7 @@ def test_percentile_interpolates_between_ranks() -> None:
 
 def test_scaled_policy_scales_seconds_not_ratios() -> None:
     policy = scaled_policy(PollPolicy(), 0.1)
-    assert policy.tail_max == pytest.approx(0.1)
+    assert policy.tail_max == pytest.approx(PollPolicy().tail_max * 0.1)
     assert policy.min_interval == pytest.approx(0.005)
     assert policy.max_interval == pytest.approx(3.0)
     assert policy.approach == PollPolicy().approach
@@ -51,32 +51,41 @@ def test_format_table_is_markdown() -> None:
 
 def test_polling_benchmark_runs_and_reports_every_strategy() -> None:
     tuned = parse_policy("approach=0.3")
-    report = polling.run(tasks=3, time_scale=0.01, rounds=1, tuned=tuned)
+    behaviours = ("silent",)  # a curve other than the default, through SimHost
+    report = polling.run(behaviours=behaviours, tasks=3, time_scale=0.01, rounds=1, tuned=tuned)
     names = [s.name for s in polling.default_strategies(tuned)]
-    assert list(report["strategies"]) == names
-    assert set(report["targets"]) == {"ours (default PollPolicy)", "ours (tuned)"}
-    for row in report["strategies"].values():
-        assert row["tasks"] == row["completed"] == 3
-        assert row["gets_mean"] >= 1
-        assert 0 <= row["delay_p50_s"] <= row["delay_p95_s"] <= row["delay_max_s"]
-        assert row["get_reduction_vs_1s"] > 0
-        assert row["get_latency_p50_ms"] > 0
-    assert report["strategies"]["fixed 1 s"]["get_reduction_vs_1s"] == 1.0
-    for target in report["targets"].values():
-        assert set(target) == {"get_reduction_vs_1s", "delay_p95"}
-        assert all(isinstance(ok, bool) for ok in target.values())
+    assert list(report["behaviours"]) == list(behaviours)
+    for entry in report["behaviours"].values():
+        assert list(entry["strategies"]) == names
+        assert set(entry["targets"]) == {"ours (default PollPolicy)", "ours (tuned)"}
+        for row in entry["strategies"].values():
+            assert row["tasks"] == row["completed"] == 3
+            assert row["gets_mean"] >= 1
+            assert 0 <= row["delay_p50_s"] <= row["delay_p95_s"] <= row["delay_max_s"]
+            assert row["get_reduction_vs_1s"] > 0
+            assert row["get_latency_p50_ms"] > 0
+        assert entry["strategies"]["fixed 1 s"]["get_reduction_vs_1s"] == 1.0
+        for target in entry["targets"].values():
+            assert set(target) == {"get_reduction_vs_1s", "delay_p95"}
+            assert all(isinstance(ok, bool) for ok in target.values())
     tasks = report["tasks"]
-    assert len(tasks) == 3 * len(names)
+    assert len(tasks) == 3 * len(names) * len(behaviours)
     for task in tasks:
         assert isinstance(task["gets"], int) and task["gets"] >= 1
         assert task["status"] == "completed"
         assert task["delay"] >= 0
         assert task["duration"] > 0
-    # The same seed gives every strategy the same true durations.
-    planned = {name: sorted(t["planned"] for t in tasks if t["strategy"] == name) for name in names}
-    assert all(durations == planned[names[0]] for durations in planned.values())
+    # The same seed gives every strategy the same true durations, on each curve.
+    for behaviour in behaviours:
+        planned = {
+            name: sorted(
+                t["planned"] for t in tasks if (t["behaviour"], t["strategy"]) == (behaviour, name)
+            )
+            for name in names
+        }
+        assert all(durations == planned[names[0]] for durations in planned.values())
     text = polling.render(report)
-    assert "| strategy" in text and "fewer GETs than 1 s" in text
+    assert "| behaviour" in text and "fewer GETs than 1 s" in text and "webhook: fewer" in text
     assert report["config"]["tuned"] == {"approach": 0.3}
 
 
@@ -95,9 +104,10 @@ def test_overhead_benchmark_runs_against_both_servers() -> None:
 
 def test_polling_offline_model_runs_on_a_virtual_clock() -> None:
     report = polling.run_offline(tasks=50, mix=True, rtt=0.02)
-    assert report["config"]["time_scale"] == "offline"
-    rows = report["strategies"]
-    assert all(row["tasks"] == row["completed"] == 50 for row in rows.values())
+    assert report["config"]["mode"] == "offline"
+    assert list(report["behaviours"]) == list(polling.BEHAVIOURS)
+    for entry in report["behaviours"].values():
+        assert all(row["tasks"] == row["completed"] == 50 for row in entry["strategies"].values())
     for task in report["tasks"]:
         assert isinstance(task["gets"], int) and task["gets"] >= 1
         assert task["delay"] >= 0
@@ -105,5 +115,10 @@ def test_polling_offline_model_runs_on_a_virtual_clock() -> None:
             assert task["delay"] <= 1.0 + 0.02 + 1e-9
     # The same seed gives every strategy the same true durations here too.
     tasks = report["tasks"]
-    durations = {s: tuple(sorted(t["planned"] for t in tasks if t["strategy"] == s)) for s in rows}
-    assert len(set(durations.values())) == 1
+    for behaviour in polling.BEHAVIOURS:
+        mine = [t for t in tasks if t["behaviour"] == behaviour]
+        durations = {
+            s: tuple(sorted(t["planned"] for t in mine if t["strategy"] == s))
+            for s in {t["strategy"] for t in mine}
+        }
+        assert len(set(durations.values())) == 1

@@ -200,7 +200,10 @@ def test_bad_input_sends_nothing_and_the_widget_stays_usable(
         expect(card).to_be_visible(timeout=30_000)
         expect(card).to_contain_text("A red fox trots across fresh snow")
         expect(card).to_have_attribute("data-status", "completed", timeout=60_000)
-        video = card.locator("[data-testid=kls-video]")
+        # The task started here plays in the player.
+        stage = page.locator("[data-testid=kls-stage]")
+        expect(stage).to_have_attribute("data-local-id", card.get_attribute("data-local-id") or "")
+        video = stage.locator("[data-testid=kls-video]")
         expect(video).to_be_visible(timeout=30_000)
         handle = video.element_handle()
         assert handle is not None

@@ -104,9 +104,9 @@ def test_a_2x2_comparison_plays_in_sync(
     harness.open_notebook(page, jupyter_server, name, ui)
     harness.run_all(page, ui, timeout=150_000)
 
-    harness.wait_for_widget(page, "[data-testid=kls-compare]")
+    harness.wait_for_widget(page, "[data-testid=kls-root]")
     if page.locator("[data-testid=kls-compare-body]").is_hidden():
-        page.locator("[data-testid=kls-compare-toggle]").click()
+        page.locator("[data-testid=kls-tab-compare]").click()
     expect(page.locator("[data-testid=kls-compare-body]")).to_be_visible()
     cells = page.locator("[data-testid=kls-compare-cell]")
     expect(cells).to_have_count(4)

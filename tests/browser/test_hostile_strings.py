@@ -329,7 +329,11 @@ def test_hostile_strings_stay_text_and_nothing_runs(
         expect(data_card.locator(".kls-prompt")).to_have_text(DATA_PROMPT)
         expect(rejected.locator(".kls-prompt")).to_have_text(REJECTED_PROMPT)
         expect(playing.locator(".kls-prompt")).to_have_text(VIDEO_PROMPT)
-        video = playing.locator("[data-testid=kls-video]")
+        # A tile plays in the player when clicked.
+        playing.locator(".kls-prompt").click()
+        stage = page.locator("[data-testid=kls-stage]")
+        expect(stage.locator(".kls-prompt")).to_have_text(VIDEO_PROMPT)
+        video = stage.locator("[data-testid=kls-video]")
         expect(video).to_be_visible(timeout=30_000)
         handle = video.element_handle()
         assert handle is not None
@@ -346,46 +350,61 @@ def test_hostile_strings_stay_text_and_nothing_runs(
         # The javascript: and data: results never become a video: Python refused to download
         # them, and each card says why (as do the history and the comparison, below).
         for card, url in ((hostile, JAVASCRIPT_URL), (data_card, DATA_URL)):
-            expect(card.locator("video")).to_have_count(0)
+            card.locator(".kls-prompt").click()
+            expect(stage).to_have_attribute(
+                "data-local-id", card.get_attribute("data-local-id") or ""
+            )
+            expect(stage.locator("video")).to_have_count(0)
+            expect(stage).to_contain_text("No video for this task.")
             expect(card.locator("[data-testid=kls-error-code]")).to_have_text("download_failed")
             expect(card.locator("[data-testid=kls-card-note]")).to_contain_text(
                 f"not an http(s) URL: {url!r}"
             )
-        page.locator(".kls-cards").evaluate("(el) => el.scrollIntoView({block: 'start'})")
+        page.locator("[data-testid=kls-gallery]").evaluate(
+            "(el) => el.scrollIntoView({block: 'start'})"
+        )
         harness.screenshot(page, "hostile-strings-cards")
         assert_no_traces(page)
 
-        # The history: rows and the detail panel as text.
+        # The history table: rows, and the player for a clicked row, as text.
+        page.locator("[data-testid=kls-view-table]").click()
         rows = page.locator("[data-testid=kls-history-row]")
         expect(rows).to_have_count(5, timeout=15_000)
         hostile_row = rows.filter(has_text=HOSTILE_PROMPT)
         expect(hostile_row.locator("td.kls-cell-prompt")).to_have_text(HOSTILE_PROMPT)
-        expect(hostile_row.locator("td").last).to_contain_text(
+        expect(hostile_row.locator("td.kls-cell-error")).to_contain_text(
             f"DownloadError: task {HOSTILE_TASK_ID.format(n=2)}: "
             f"not an http(s) URL: {JAVASCRIPT_URL!r}"
         )
         data_row = rows.filter(has_text=DATA_PROMPT)
-        expect(data_row.locator("td").last).to_contain_text(f"not an http(s) URL: {DATA_URL!r}")
+        expect(data_row.locator("td.kls-cell-error")).to_contain_text(
+            f"not an http(s) URL: {DATA_URL!r}"
+        )
         rejected_row = rows.filter(has_text=REJECTED_PROMPT)
-        expect(rejected_row.locator("td").last).to_contain_text(
+        expect(rejected_row.locator("td.kls-cell-error")).to_contain_text(
             f"<u>refused</u>: HTTP 400 invalid_request_error: {HOSTILE_HTTP_ERROR}"
         )
         failed_row = rows.filter(has_text=FAILING_PROMPT)
-        expect(failed_row.locator("td").last).to_have_text(f"{HOSTILE_CODE}: {HOSTILE_ERROR}")
+        expect(failed_row.locator("td.kls-cell-error")).to_have_text(
+            f"{HOSTILE_CODE}: {HOSTILE_ERROR}"
+        )
         hostile_row.click()
-        detail = page.locator("[data-testid=kls-history-detail]")
+        detail = page.locator("[data-testid=kls-stage]")
         expect(detail.locator(".kls-prompt")).to_have_text(HOSTILE_PROMPT)
         expect(detail).to_contain_text(HOSTILE_TASK_ID.format(n=2))
         expect(detail).to_contain_text("No video for this task.")
         failed_row.click()
-        expect(detail.locator(".kls-bad-text")).to_have_text(f"{HOSTILE_CODE}: {HOSTILE_ERROR}")
+        expect(detail.locator("[data-testid=kls-stage-problem]")).to_have_text(
+            f"{HOSTILE_CODE}: {HOSTILE_ERROR}"
+        )
+        expect(detail.locator("[data-testid=kls-stage-problem]")).to_have_class("kls-bad-text")
         detail.scroll_into_view_if_needed()
         harness.screenshot(page, "hostile-strings-history")
 
         # A comparison of the hostile prompt and the failing one, built in the widget.
-        toggle = page.locator("[data-testid=kls-compare-toggle]")
-        if toggle.get_attribute("aria-expanded") != "true":
-            toggle.click()
+        tab = page.locator("[data-testid=kls-tab-compare]")
+        if tab.get_attribute("aria-selected") != "true":
+            tab.click()
         page.locator("[data-testid=kls-compare-prompts]").fill(
             f"{HOSTILE_PROMPT}\n{FAILING_PROMPT}"
         )
@@ -426,8 +445,13 @@ def test_hostile_strings_stay_text_and_nothing_runs(
         assert "not an http(s) URL" in by_url[DATA_URL][1], by_url
         assert by_url[f"{api.base_url}/videos/clip.mp4"] == (True, None), by_url
 
+    # Back in the studio, the plain task in the player.
+    page.locator("[data-testid=kls-tab-create]").click()
+    page.locator("[data-testid=kls-view-gallery]").click()
+    card_with(page, VIDEO_PROMPT).locator(".kls-prompt").click()
+    expect(page.locator("[data-testid=kls-stage] [data-testid=kls-video]")).to_be_visible()
     traces = assert_no_traces(page)
-    # One player in the page (the plain task's card), on a blob: URL the widget made.
+    # One player in the page (the plain task's, in the player), on a blob: URL the widget made.
     assert len(traces["videos"]) == 1, traces
     assert traces["videos"][0]["src"].startswith("blob:"), traces
     page.locator(".kls-slot[data-slot=image]").evaluate(
@@ -450,7 +474,10 @@ def test_a_result_python_cannot_download_is_explained_on_its_card(
         generate(page, "A fox in the snow")
         card = card_with(page, "A fox in the snow")
         expect(card).to_have_attribute("data-status", "completed", timeout=30_000)
-        expect(card.locator("video")).to_have_count(0)
+        card.locator(".kls-prompt").click()
+        stage = page.locator("[data-testid=kls-stage]")
+        expect(stage.locator("video")).to_have_count(0)
+        expect(stage).to_contain_text("No video for this task.")
         # The history already explains it; the card should too.
         row = page.locator("[data-testid=kls-history-row]", has_text="A fox in the snow")
         expect(row).to_contain_text("not an http(s) URL", timeout=15_000)

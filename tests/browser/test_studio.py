@@ -51,7 +51,12 @@ def test_quickstart_then_generate_from_the_widget(
     # The quickstart ends with a finished video in the widget (generated from Python).
     first_card = page.locator("[data-testid=kls-card][data-status=completed]").first
     expect(first_card).to_be_visible(timeout=60_000)
-    quickstart_video = first_card.locator("[data-testid=kls-video]")
+    first_card.locator(".kls-prompt").click()
+    stage = page.locator("[data-testid=kls-stage]")
+    expect(stage).to_have_attribute(
+        "data-local-id", first_card.get_attribute("data-local-id") or ""
+    )
+    quickstart_video = stage.locator("[data-testid=kls-video]")
     state = play(page, quickstart_video)
     assert 4.5 <= state["duration"] <= 5.5, state
     backend.scroll_into_view_if_needed()
@@ -91,7 +96,9 @@ def test_quickstart_then_generate_from_the_widget(
     middle = {int(p) for s, p in seen if p.isdigit() and s == "processing" and 0 < int(p) < 100}
     assert middle, f"progress never moved: {seen}"
 
-    video = card.locator("[data-testid=kls-video]")
+    # The task just started is the one in the player.
+    expect(stage).to_have_attribute("data-local-id", card.get_attribute("data-local-id") or "")
+    video = stage.locator("[data-testid=kls-video]")
     expect(video).to_be_visible(timeout=30_000)
     state = play(page, video)
     assert state["readyState"] >= 2
@@ -100,6 +107,7 @@ def test_quickstart_then_generate_from_the_widget(
     harness.screenshot(page, f"studio-{ui}-generated")
 
     # The history table shows the new task first (the server's history is shared by both UIs).
+    page.locator("[data-testid=kls-view-table]").click()
     rows = page.locator("[data-testid=kls-history-row]")
     expect(rows.first).to_contain_text("meadow", timeout=30_000)
     expect(rows.nth(1)).to_contain_text("calm lake")

@@ -159,3 +159,24 @@ def test_a_closed_engine_refuses_work() -> None:
     with pytest.raises(RuntimeError, match="closed"):
         engine.run(coro)
     coro.close()
+
+
+def test_run_timeout_is_the_total_time_even_while_callbacks_keep_arriving() -> None:
+    # A progress callback every 50 ms must not stretch a 0.3 s timeout (it once reset an idle
+    # timer, so a chatty task ran on far past the time its caller allowed).
+    engine = Engine()
+    ticks: list[int] = []
+
+    async def chatty() -> str:
+        for n in range(40):  # 2 s of work if nothing stops it
+            engine.post(lambda n=n: ticks.append(n))
+            await asyncio.sleep(0.05)
+        return "finished"
+
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"0\.3 s"):
+        engine.run(chatty(), timeout=0.3)
+    assert time.monotonic() - started < 1.0
+    assert ticks, "callbacks ran on the waiting thread meanwhile"
+    time.sleep(0.1)  # let the loop finish cancelling the task before it stops
+    engine.close()

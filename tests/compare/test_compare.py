@@ -19,6 +19,7 @@ from kling_studio import AsyncClient, InputError, VideoRequest
 from kling_studio import compare as cmp
 from kling_studio.client._polling import PollPolicy
 from kling_studio.history._store import History
+from kling_studio.history._view import view
 from kling_studio.pictures import load_local_picture
 from kling_studio.runner import Runner
 from kling_studio.simulator import Simulator
@@ -332,10 +333,7 @@ async def test_a_failed_variant_shows_its_error(
     assert list(df["status"]) == ["failed", "failed"]
     assert df["error_message"].notna().all()
     record = runner.history[comparison.entries[0].local_id or ""]
-    assert cmp.record_error(record) == {
-        "code": record.error_code,
-        "message": record.error_message,
-    }
+    assert view(record).error == {"code": record.error_code, "message": record.error_message}
 
 
 # --- the plan on disk, ratings, the table -------------------------------------------------

@@ -1,4 +1,4 @@
-"""Bad inputs, table-driven: every rule of CONTRACT.md sections 1 and 6, broken pictures, files
+"""Bad inputs, table-driven: every rule of docs/contract.md sections 1 and 6, broken pictures, files
 that are not pictures, unreachable URLs, a wrong key, a 402. Each gets a message that names the
 field and says what to fix; where the input is at fault, no request reaches the API; and the
 studio keeps working after each one.
@@ -93,7 +93,7 @@ def seg(prompt: str, duration: Any) -> dict[str, Any]:
 
 
 CASES = [
-    # CONTRACT.md section 1: the fields.
+    # docs/contract.md section 1: the fields.
     Case("prompt too long", {"prompt": "x" * 2501}, "prompt", "limit is 2,500; shorten it by 1"),
     Case("prompt empty", {"prompt": ""}, "prompt", "is required: describe the video"),
     Case("prompt blank", {"prompt": "   \n"}, "prompt", "is required: describe the video"),
@@ -124,7 +124,7 @@ CASES = [
         "voice_ids",
         "each voice id is a non-empty string",
     ),
-    # CONTRACT.md section 6: multi-shot.
+    # docs/contract.md section 6: multi-shot.
     Case("no segments", {"multi_prompt": []}, "multi_prompt", "takes 1 to 6 segments; got 0"),
     Case(
         "seven segments",
@@ -163,7 +163,7 @@ CASES = [
         "multi_prompt",
         "unknown segment keys ['text']; use prompt and duration",
     ),
-    # CONTRACT.md section 6: pictures.
+    # docs/contract.md section 6: pictures.
     Case(
         "picture too small",
         {"image": make_picture(200, 200)},

@@ -1,4 +1,4 @@
-"""Every rule of CONTRACT.md sections 1 and 6, and every result shape of section 2."""
+"""Every rule of docs/contract.md sections 1 and 6, and every result shape of section 2."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The history on real SQLite files: journal, status changes, filters, df, export, failures."""
+"""The history on real SQLite files and a real PostgreSQL server (the `history` fixture runs a
+test on both): journal, status changes, filters, df, export, failures."""
 
 from __future__ import annotations
 
@@ -46,10 +47,28 @@ def completed(task_id: str, *, credits: float = 20.0, url: str = VIDEO) -> Task:
     )
 
 
-@pytest.fixture
-def history(tmp_path: Path) -> Any:
-    with History(tmp_path / "home" / "history.sqlite3") as h:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The same behaviour on both backends: a SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        location: str | Path = tmp_path / "home" / "history.sqlite3"
+    else:
+        location = request.getfixturevalue("postgres_url")
+    with History(location) as h:
         yield h
+
+
+def raw_sql(history: History, statement: str, **params: Any) -> list[Any]:
+    """Run SQL on the history's database over a connection of its own (to look underneath)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(history.location.sqlalchemy_url())  # type: ignore[call-overload]
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(sa.text(statement), params)
+            return list(result) if result.returns_rows else []
+    finally:
+        engine.dispose()
 
 
 # --- the life of a task -----------------------------------------------------------------------
@@ -225,10 +244,8 @@ def test_videos_missing_saved_and_expired(history: History) -> None:
     assert history[ids[1]].download_error is None
 
     # The path is stored relative to the history's folder, so the folder can move.
-    raw = sqlite3.connect(history.path).execute(
-        "SELECT video_path FROM tasks WHERE local_id = ?", (ids[0],)
-    )
-    assert raw.fetchone()[0] == "videos/t-0.mp4"
+    raw = raw_sql(history, "SELECT video_path FROM tasks WHERE local_id = :id", id=ids[0])
+    assert raw[0][0] == "videos/t-0.mp4"
 
 
 def test_ratings(history: History) -> None:
@@ -276,8 +293,9 @@ def _fill(history: History) -> dict[str, str]:
     history.update(ids["cn"], api("t-cn", "processing", progress=3))
     # Backdate the first record by two days.
     old = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="microseconds")
-    with sqlite3.connect(history.path) as conn:
-        conn.execute("UPDATE tasks SET submitted_at = ? WHERE local_id = ?", (old, ids["old"]))
+    raw_sql(
+        history, "UPDATE tasks SET submitted_at = :old WHERE local_id = :id", old=old, id=ids["old"]
+    )
     return ids
 
 
@@ -319,7 +337,9 @@ def test_filters_and_counts(history: History) -> None:
 EXPECTED_DTYPES = {
     "local_id": "string",
     "task_id": "string",
+    "user": "string",
     "status": "category",
+    "shown_status": "string",
     "progress": "Int64",
     "model": "string",
     "prompt": "string",
@@ -343,6 +363,7 @@ EXPECTED_DTYPES = {
     "video_path": "string",
     "download_error": "string",
     "url_expired": "bool",
+    "video": "string",
     "error_code": "string",
     "error_message": "string",
     "unknown_reason": "string",

@@ -1,4 +1,5 @@
-"""Two OS processes writing one history at the same time lose nothing."""
+"""Two OS processes writing one history at the same time lose nothing: a SQLite file, and a
+PostgreSQL database (the `location` fixture runs each test on both)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
 
 from kling_studio.history._store import History
 from kling_studio.models import PreparedRequest, VideoRequest
@@ -54,6 +57,13 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "shared" / "history.sqlite3")  # not there yet: made at once
+    return str(request.getfixturevalue("postgres_url"))  # empty: both migrate it at once
+
+
 def run_together(*argvs: list[str]) -> list[float]:
     """Start the workers, let each open the history, then release them at the same moment."""
     procs = [
@@ -77,7 +87,7 @@ def run_together(*argvs: list[str]) -> list[float]:
             p.stdin.flush()
         seconds = []
         for p in procs:
-            out, err = p.communicate(timeout=60)
+            out, err = p.communicate(timeout=180)  # a bound, not a timing: loaded CI machines
             assert p.returncode == 0, err
             seconds.append(json.loads(out.strip().splitlines()[-1])["seconds"])
         return seconds
@@ -87,8 +97,8 @@ def run_together(*argvs: list[str]) -> list[float]:
                 p.kill()
 
 
-def test_two_processes_journal_400_tasks_into_a_new_file(tmp_path: Path) -> None:
-    path = tmp_path / "shared" / "history.sqlite3"  # not there yet: both create it at once
+def test_two_processes_journal_400_tasks_into_a_new_history(location: str) -> None:
+    path = location
     started = time.perf_counter()
     seconds = run_together([str(path), "A", "journal", "200"], [str(path), "B", "journal", "200"])
     wall = time.perf_counter() - started
@@ -109,8 +119,8 @@ def test_two_processes_journal_400_tasks_into_a_new_file(tmp_path: Path) -> None
         assert h.missing_videos() and len(h.missing_videos()) == 400
 
 
-def test_two_processes_changing_the_same_records_keep_both_changes(tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
+def test_two_processes_changing_the_same_records_keep_both_changes(location: str) -> None:
+    path = location
     image = "https://cdn.example.com/a.png"
     with History(path) as h:
         ids = []
@@ -127,8 +137,8 @@ def test_two_processes_changing_the_same_records_keep_both_changes(tmp_path: Pat
             assert rec.status == "completed" and rec.rating == 4 and rec.note == "rater"
 
 
-def test_read_modify_write_is_atomic_across_processes(tmp_path: Path) -> None:
-    path = tmp_path / "history.sqlite3"
+def test_read_modify_write_is_atomic_across_processes(location: str) -> None:
+    path = location
     image = "https://cdn.example.com/a.png"
     request = VideoRequest.build(prompt="p", image=image)
     with History(path) as h:

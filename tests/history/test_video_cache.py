@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import io
 import os
 import threading
@@ -50,6 +51,7 @@ class Server:
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
         self.headers: list[dict[str, str]] = []
+        self.peers: list[tuple[str, int]] = []  # the client's address, per request
         self.lock = threading.Lock()
         self.slow_started = threading.Event()
         server = self
@@ -66,6 +68,7 @@ class Server:
                     server.hits[path] += 1
                     hit = server.hits[path]
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                    server.peers.append(self.client_address)
                 server.route(self, path, hit)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -106,6 +109,15 @@ class Server:
                 send(h, 429, b"slow down", ctype="text/plain", Retry_After="0")
             else:
                 send(h, 200, MP4)
+        elif path == "/busy-until":  # Retry-After as an HTTP date (RFC 9110), 2 s ahead
+            if hit == 1:
+                when = email.utils.formatdate(time.time() + 2, usegmt=True)
+                send(h, 429, b"slow down", ctype="text/plain", Retry_After=when)
+            else:
+                send(h, 200, MP4)
+        elif path == "/huge.mp4":  # declares far more than any video could be
+            send(h, 200, MP4[:1000], length=str(3 * 2**30))
+            h.close_connection = True
         elif path == "/gone.mp4":
             send(h, 410, b"gone", ctype="text/plain")
         elif path == "/forbidden":
@@ -402,3 +414,75 @@ def test_clean_partials(cache: VideoCache) -> None:
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     assert cache.clean_partials() == 1
     assert not old.exists() and new.exists() and video.exists()
+
+
+async def test_retry_after_as_an_http_date_is_honoured(
+    server: Server, cache: VideoCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A virtual clock for the waits: record each delay, sleep none of it.
+    real_sleep = asyncio.sleep
+    delays: list[float] = []
+
+    async def record(delay: float, *args: Any, **kwargs: Any) -> None:
+        delays.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", record)
+    path = await cache.download(server.url("/busy-until"), "t-date")
+    assert path.read_bytes() == MP4 and server.hits["/busy-until"] == 2
+    assert 0.9 <= max(delays) <= 2.1  # the server's date, not the 0.01 s backoff
+
+
+async def test_a_body_far_larger_than_any_video_is_refused_at_once(
+    server: Server, cache: VideoCache
+) -> None:
+    with pytest.raises(DownloadError, match=r"serves 3\.0 GiB, far more than any video"):
+        await cache.download(server.url("/huge.mp4"), "t-huge")
+    assert server.hits["/huge.mp4"] == 1 and leftovers(cache) == []
+
+
+async def test_downloads_share_one_connection(server: Server, cache: VideoCache) -> None:
+    for n in range(3):
+        await cache.download(server.url("/ok.mp4"), f"t-share-{n}")
+    assert len(set(server.peers)) == 1  # one client, its connection kept alive
+    await cache.aclose()
+
+
+# -- against the simulator's CDN: encodings and stalls --------------------------------------
+
+
+@pytest.fixture
+def finished_video(sim: Any) -> Iterator[tuple[Any, str]]:
+    """A finished task of the session simulator: (simulator, its video URL)."""
+    from kling_studio import Client
+
+    from ..conftest import make_picture
+
+    sim.set_faults(None)
+    with Client(sim.api_key, sim.base_url) as client:
+        task = client.generate(prompt="to download", image=make_picture(), timeout=60)
+    assert task.video_url
+    yield sim, task.video_url
+    sim.set_faults(None)
+
+
+async def test_a_gzip_encoded_video_is_saved_decoded(
+    finished_video: tuple[Any, str], cache: VideoCache
+) -> None:
+    sim, url = finished_video
+    sim.set_faults("gzip=1@files")
+    path = await cache.download(url, "t-gzip")
+    check_video(path)
+    assert sim.stats()["faults"].get("gzip") == 1
+
+
+async def test_a_body_that_stalls_half_way_ends_at_the_deadline(
+    finished_video: tuple[Any, str], cache: VideoCache
+) -> None:
+    sim, url = finished_video
+    sim.set_faults("stall=1@files,stall_seconds=20")
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match=r"not saved within the deadline.*resume"):
+        await cache.download(url, "t-stall", deadline=time.monotonic() + 0.5)
+    assert time.monotonic() - started < 2.0
+    assert leftovers(cache) == []

@@ -246,3 +246,91 @@ def test_snippets(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "$FOXAPI_API_KEY" in texts["str (env)"]  # the snippet does carry an auth header
     assert 'os.environ["FOXAPI_API_KEY"]' in texts["str (env)"]
     assert find_key(texts) == []
+
+
+# -- a server that echoes the key ("Invalid token: sk-...") -----------------------------------
+
+ECHO_KEY = "sk-echo-SECRET-9876"
+
+
+@pytest.fixture
+def echoing() -> Iterator[Simulator]:
+    """A simulator that knows ECHO_KEY and answers 401 quoting the token it was sent."""
+    with Simulator(time_scale=0.02, api_keys={ECHO_KEY}, faults="401=1.0") as sim:
+        yield sim
+
+
+def everything_about(exc: BaseException) -> str:
+    return "".join([repr(exc), str(exc), repr(vars(exc)), *traceback.format_exception(exc)])
+
+
+def test_the_simulator_really_echoes_the_key(echoing: Simulator) -> None:
+    import httpx
+
+    answer = httpx.get(
+        f"{echoing.base_url}/v1/tasks/x", headers={"Authorization": f"Bearer {ECHO_KEY}"}
+    )
+    assert answer.status_code == 401 and ECHO_KEY in answer.text
+
+
+async def test_an_echoed_key_given_as_api_key_is_in_no_message(
+    echoing: Simulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from kling_studio.models import VideoRequest
+    from kling_studio.runner import Runner
+
+    caplog.set_level(logging.DEBUG)
+    texts: dict[str, str] = {}
+    async with AsyncClient(ECHO_KEY, echoing.base_url, max_retries=0) as client:
+        for name, call in (
+            ("get", lambda: client.get("task-x")),
+            ("upload", lambda: client.upload(make_picture())),
+        ):
+            with pytest.raises(KlingStudioError) as info:
+                await call()
+            texts[name] = everything_about(info.value)
+        # The create refused with the echo: what the runner stores in the history.
+        echoing.set_faults("401=1.0@create")
+        history = History(tmp_path / "home")
+        runner = Runner(client, history)
+        prepared = await client.prepare(VideoRequest.build(prompt="p", image=make_picture()))
+        record = await runner.run(prepared)
+        texts["record"] = repr(record) + str(record.to_row())
+    texts["history file"] = "".join(
+        p.read_bytes().decode("utf-8", "replace")
+        for p in (tmp_path / "home").rglob("*")
+        if p.is_file()
+    )
+    texts["logs"] = caplog.text
+    assert "Invalid token" in texts["get"] and "<api key>" in texts["get"]
+    assert record.status == "rejected" and "Invalid token" in (record.error_message or "")
+    assert [name for name, text in texts.items() if ECHO_KEY in text] == []
+
+
+def test_an_echoed_key_from_the_environment_is_not_printed_by_the_cli(
+    echoing: Simulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from kling_studio.cli import main
+
+    monkeypatch.setenv("FOXAPI_API_KEY", ECHO_KEY)
+    picture = tmp_path / "first.png"
+    picture.write_bytes(make_picture())
+    code = main(
+        [
+            "--home",
+            str(tmp_path / "home"),
+            "generate",
+            "--image",
+            str(picture),
+            "--prompt",
+            "p",
+            "--base-url",
+            echoing.base_url,
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1 and "Invalid token" in err and "401" in err
+    assert ECHO_KEY not in out + err

@@ -32,6 +32,7 @@ def test_runs_in_the_foreground_until_interrupted() -> None:
     command = [
         sys.executable, "-m", "kling_studio.simulator", "--port", "0", "--time-scale", "0.01",
         "--fault", "429=1@get", "--result-shape", "strings", "--balance", "50",
+        "--progress", "silent",
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
@@ -43,6 +44,7 @@ def test_runs_in_the_foreground_until_interrupted() -> None:
         stats = httpx.get(f"{base_url}/_sim/stats", trust_env=False).json()
         assert stats["result_shape"] == "strings"
         assert stats["balance"] == 50
+        assert stats["progress"] == "silent"
         assert httpx.get(f"{base_url}/v1/tasks/x", trust_env=False).status_code == 429
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0

@@ -10,7 +10,7 @@ import pytest
 
 from kling_studio.simulator import FaultConfig, Simulator
 
-from .conftest import MakeSim, client, create, picture, upload
+from .conftest import MakeSim, client, create, picture, upload, wait_done
 
 BODY = {"prompt": "x", "image_url": "http://example.com/a.jpg"}
 
@@ -233,3 +233,71 @@ def test_retries_get_through_eventually(make_sim: MakeSim) -> None:
             raise AssertionError("never completed")
     faults = sim.stats()["faults"]
     assert faults.get("5xx", 0) > 0 and faults.get("429", 0) > 0
+
+
+def test_401_quotes_the_token_it_was_sent(make_sim: MakeSim) -> None:
+    sim = make_sim(faults="401=1@get")
+    with client(sim) as api:
+        task = create(api, **BODY)  # create is not affected
+        answer = api.get(f"/v1/tasks/{task['id']}")
+    assert answer.status_code == 401
+    assert answer.json()["error"]["message"] == f"Invalid token: {sim.api_key}"
+    assert answer.json()["error"]["type"] == "authentication_error"
+
+
+def test_404_flickers_for_a_task_that_exists(make_sim: MakeSim) -> None:
+    sim = make_sim(faults="404=0.5@get", seed=3)
+    with client(sim) as api:
+        task = create(api, **BODY)
+        codes = [api.get(f"/v1/tasks/{task['id']}").status_code for _ in range(20)]
+    assert set(codes) == {200, 404}
+    assert sim.stats()["faults"] == {"404": codes.count(404)}
+
+
+def test_gzip_encodes_a_download_that_accepts_it(make_sim: MakeSim) -> None:
+    sim = make_sim(faults="gzip=1@files")
+    with client(sim) as api:
+        url = upload(api, picture((10, 200, 10)))
+        plain = httpx.get(url, headers={"Accept-Encoding": "identity"}, trust_env=False)
+        encoded = httpx.get(url, headers={"Accept-Encoding": "gzip"}, trust_env=False)
+    assert "content-encoding" not in plain.headers
+    assert encoded.headers["content-encoding"] == "gzip"
+    assert int(encoded.headers["content-length"]) < len(encoded.content)  # decoded by httpx
+    assert encoded.content == plain.content
+
+
+def test_stall_pauses_half_way_through_the_body(make_sim: MakeSim) -> None:
+    sim = make_sim(faults="stall=1@files,stall_seconds=0.4")
+    with client(sim) as api:
+        url = upload(api, picture((10, 200, 10)))
+    with httpx.stream("GET", url, trust_env=False) as answer:
+        total = int(answer.headers["content-length"])
+        started = time.monotonic()
+        arrivals = [(time.monotonic() - started, len(c)) for c in answer.iter_raw()]
+    assert sum(n for _, n in arrivals) == total
+    late = [n for t, n in arrivals if t >= 0.35]
+    assert 0 < sum(late) < total  # the first half came at once, the rest after the pause
+
+
+def test_upload_links_expire_after_upload_ttl_and_the_task_fails_to_fetch(
+    make_sim: MakeSim,
+) -> None:
+    sim = make_sim(upload_ttl=0.2)
+    assert sim.upload_ttl == 0.2 and sim.url_ttl > 0.2
+    with client(sim) as api:
+        url = upload(api, picture((10, 200, 10)))
+        time.sleep(0.3)
+        assert httpx.get(url, trust_env=False).status_code == 403
+        task = create(api, prompt="p", image_url=url)
+        done = wait_done(api, task["id"])
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "image_fetch_failed"
+    assert "expired" in done["error"]["message"]
+
+
+def test_upload_ttl_is_a_switch_over_http_too(make_sim: MakeSim) -> None:
+    sim = make_sim()
+    answer = httpx.post(f"{sim.base_url}/_sim/config", json={"upload_ttl": 0.5}, trust_env=False)
+    assert answer.status_code == 200 and sim.upload_ttl == 0.5
+    bad = httpx.post(f"{sim.base_url}/_sim/config", json={"upload_ttl": -1}, trust_env=False)
+    assert bad.status_code == 400 and sim.upload_ttl == 0.5

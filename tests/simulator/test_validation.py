@@ -1,4 +1,4 @@
-"""Every rule of CONTRACT.md sections 1, 5 and 6 on the create body -> 422 naming the field."""
+"""Every rule of docs/contract.md sections 1, 5 and 6 on the create body -> 422 naming the field."""
 
 from __future__ import annotations
 

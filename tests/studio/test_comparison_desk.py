@@ -6,6 +6,7 @@ sends; the simulator is real.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from collections.abc import AsyncIterator
@@ -135,6 +136,12 @@ async def test_a_run_fills_the_trait_on_status_changes_only(
     assert [v["label"] for v in value["variants"]] == ["A", "B", "C", "D"]
     first = value["variants"][0]
     assert first["params"] == {"prompt": "a calm lake", "duration": 5}
+    for variant in value["variants"]:  # each cell shows its video's poster
+        poster = s.history[variant["local_id"]].poster_path
+        assert poster is not None
+        assert variant["poster"] == "data:image/jpeg;base64," + base64.b64encode(
+            poster.read_bytes()
+        ).decode("ascii")
     assert set(first) == {
         "local_id",
         "label",
@@ -142,6 +149,7 @@ async def test_a_run_fills_the_trait_on_status_changes_only(
         "status",
         "progress",
         "has_video",
+        "poster",
         "reused",
         "rating",
         "winner",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +22,9 @@ from .. import contract as c
 from ..config import mask_key, resolve_api_key, resolve_base_url
 from ..errors import (
     ConfigurationError,
+    CreateOutcomeUnknown,
     InputError,
+    NotFoundError,
     Problem,
     RateLimitError,
     ServerError,
@@ -28,7 +32,7 @@ from ..errors import (
     TransportError,
     WaitTimeout,
 )
-from ..models import PreparedRequest, Task, VideoRequest
+from ..models import NotATask, PreparedRequest, Task, TaskError, VideoRequest
 from ..pictures import Picture, is_url, load_local_picture, read_picture
 from ._polling import PollPolicy, PollState, next_delay
 from ._transport import Http, Retry
@@ -36,6 +40,22 @@ from ._transport import Http, Retry
 ProgressCallback = Callable[[Task], Awaitable[None] | None]
 
 DEFAULT_WAIT_TIMEOUT = 900.0  # seconds; 4k and 10 s clips can take several minutes
+RECENT_CREATES_MAX = 10_000  # tasks remembered for the 404 grace and their uploads
+_PICTURE_FETCH = re.compile(c.PICTURE_FETCH_FAILED_PATTERN, re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _Uploaded:
+    url: str
+    at: float  # time.monotonic() of the upload
+
+
+@dataclass(frozen=True)
+class _Created:
+    """A task this client created: when, and which of its uploads it used."""
+
+    at: float
+    uploads: tuple[str, ...]  # sha256 of the uploaded pictures it used
 
 
 class AsyncClient:
@@ -59,9 +79,13 @@ class AsyncClient:
         self._http = Http(
             self.base_url, self._key, timeout=timeout, max_retries=max_retries, transport=transport
         )
-        # Pictures and public URLs are fetched without the key: it must never reach other hosts.
-        self._public = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
-        self._uploaded: dict[str, str] = {}  # sha256 of picture bytes -> uploaded URL
+        # Pictures, public URLs and videos are fetched without the key: it must never reach
+        # other hosts. Same transport: `transport=` is the one seam that reaches every request.
+        self._public = httpx.AsyncClient(
+            timeout=timeout, follow_redirects=True, transport=transport
+        )
+        self._uploaded: dict[str, _Uploaded] = {}  # sha256 of picture bytes -> its upload
+        self._created: dict[str, _Created] = {}  # task id -> when this client created it
         # One lock per picture: prepares running at once (a batch, an A/B grid) share one upload.
         self._upload_locks: dict[str, asyncio.Lock] = {}
 
@@ -76,6 +100,11 @@ class AsyncClient:
     def requests_sent(self) -> int:
         """How many HTTP requests went to the API (retries included)."""
         return self._http.requests_sent
+
+    @property
+    def public_http(self) -> httpx.AsyncClient:
+        """The keyless HTTP client for other hosts (pictures, videos), on `transport=`."""
+        return self._public
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -134,13 +163,33 @@ class AsyncClient:
         )
         return PreparedRequest(request, request.payload(image_url, urls["image_tail"]), identity)
 
-    async def create(self, prepared: PreparedRequest) -> Task:
-        """Send one create request. Raises CreateOutcomeUnknown if its answer was lost."""
+    async def create(self, prepared: PreparedRequest, *, deadline: float | None = None) -> Task:
+        """Send one create request. Raises CreateOutcomeUnknown if its answer was lost or holds
+        no usable task id (the task may exist: it is never re-sent). `deadline` is on
+        time.monotonic() and bounds the request in flight."""
+        task = await self._create(prepared.payload, deadline)
+        used = tuple(
+            sha
+            for sha, up in self._uploaded.items()
+            if up.url in (prepared.payload.get("image_url"), prepared.payload.get("image_tail_url"))
+        )
+        self._created[task.id] = _Created(time.monotonic(), used)
+        while len(self._created) > RECENT_CREATES_MAX:
+            self._created.pop(next(iter(self._created)))
+        return task
+
+    async def _create(self, payload: dict[str, Any], deadline: float | None) -> Task:
         self._require_key()
         data = await self._http.request_json(
-            "POST", c.CREATE_PATH, retry=Retry.CREATE, json=prepared.payload
+            "POST", c.CREATE_PATH, retry=Retry.CREATE, json=payload, deadline=deadline
         )
-        return _task_from(data, "POST", c.CREATE_PATH)
+        try:
+            return Task.from_api(data)
+        except NotATask as exc:
+            # A 200 to a create may mean it was accepted: unknown, never refused.
+            raise CreateOutcomeUnknown(
+                f"the create was answered, but {exc}", task_id=exc.task_id
+            ) from None
 
     async def submit(self, request: VideoRequest | None = None, /, **fields: Any) -> Task:
         """Check, upload local pictures, create the task; returns it pending."""
@@ -155,10 +204,91 @@ class AsyncClient:
             raise InputError(Problem("task_id", f"is not a task id: {task_id!r}"))
         path = c.TASK_PATH.format(task_id=task_id)
         params = {"sync_upstream": "true"} if sync_upstream else None
-        data = await self._http.request_json(
-            "GET", path, retry=Retry.IDEMPOTENT, task_id=task_id, params=params, deadline=deadline
+        attempt = 0
+        while True:
+            try:
+                data = await self._http.request_json(
+                    "GET",
+                    path,
+                    retry=Retry.IDEMPOTENT,
+                    task_id=task_id,
+                    params=params,
+                    deadline=deadline,
+                )
+                break
+            except NotFoundError as exc:
+                delay = self._not_found_delay(task_id, attempt, deadline, exc)
+                attempt += 1
+                await asyncio.sleep(delay)
+        if isinstance(data, dict) and data.get("id") in (None, "") and "status" in data:
+            data = {**data, "id": task_id}  # a state without its id is still this task's
+        try:
+            task = Task.from_api(data)
+        except NotATask as exc:
+            raise TransportError(
+                f"the answer about task {task_id} is not a task ({exc}); ask again later",
+                method="GET",
+                path=path,
+            ) from None
+        return self._observed(task)
+
+    def _not_found_delay(
+        self, task_id: str, attempt: int, deadline: float | None, exc: NotFoundError
+    ) -> float:
+        """How long to wait before asking again about a task that was not found, or raise.
+
+        A task this client created moments ago may not be readable everywhere yet: within
+        contract.NOT_FOUND_GRACE_S of its create a 404 is transient. After that it is final.
+        """
+        created = self._created.get(task_id)
+        if created is None:
+            raise exc
+        now = time.monotonic()
+        grace_end = created.at + c.NOT_FOUND_GRACE_S
+        delay = min(self._http.backoff.delay(attempt), max(0.0, grace_end - now))
+        if now >= grace_end:
+            raise NotFoundError(
+                f"task {task_id} is still not found {now - created.at:.0f} s after FoxAPI "
+                "accepted its create; it may have been lost. Look for it in your FoxAPI "
+                "dashboard before submitting again (it may have been billed)",
+                status_code=404,
+                error_type=exc.error_type,
+                code=exc.code,
+                method=exc.method,
+                path=exc.path,
+                task_id=task_id,
+            ) from None
+        if deadline is not None and now + delay >= deadline:
+            # Still within the grace: not "no such task", just no answer before the deadline.
+            raise TransportError(
+                f"task {task_id} was not readable yet {now - created.at:.1f} s after its create "
+                "(FoxAPI answered 404) when the deadline came; ask again",
+                method=exc.method,
+                path=exc.path,
+            ) from None
+        return delay
+
+    def _observed(self, task: Task) -> Task:
+        """Bookkeeping on every fresh state of a task; returns the task to show."""
+        created = self._created.get(task.id)
+        if created is None or not task.done:
+            return task
+        del self._created[task.id]
+        err = task.error
+        if not (task.failed and err and created.uploads and _picture_fetch_failed(err)):
+            return task
+        # The upload's URL is dead (expired, or cleaned up): forget it, so a retry uploads the
+        # picture afresh. The paid task is not re-sent behind the user's back.
+        for sha in created.uploads:
+            self._uploaded.pop(sha, None)
+        message = (
+            f"{err.message} — the uploaded picture's link could not be fetched (it may have "
+            "expired); kling-studio has forgotten that upload, so trying again uploads the "
+            "picture afresh (this task was not re-sent)"
         )
-        return _task_from(data, "GET", path)
+        return task.model_copy(
+            update={"error": TaskError(code=err.code, message=message, type=err.type)}
+        )
 
     async def wait(
         self,
@@ -186,7 +316,7 @@ class AsyncClient:
             task = await self._poll_once(task_id, deadline)
             if task is not None:
                 state.estimate = task.estimated_time
-                state.observe(time.monotonic(), task.progress)
+                state.observe(time.monotonic(), task.progress, task.status)
                 await _notify(on_progress, task)
         while task is None or not task.done:
             delay = next_delay(policy, state, time.monotonic())
@@ -202,7 +332,7 @@ class AsyncClient:
             task = task.merged(fresh) if task else fresh
             if state.estimate is None:
                 state.estimate = task.estimated_time
-            state.observe(time.monotonic(), task.progress)
+            state.observe(time.monotonic(), task.progress, task.status)
             if changed:
                 await _notify(on_progress, task)
             if deadline is not None and not task.done and time.monotonic() >= deadline:
@@ -231,7 +361,16 @@ class AsyncClient:
         Returns the finished task; a failed one comes back with status "failed" and `error`.
         """
         start = time.monotonic()
-        task = await self.submit(request, **fields)
+        deadline = None if timeout is None else start + timeout
+        try:
+            async with asyncio.timeout(timeout):
+                prepared = await self.prepare(request, **fields)
+        except TimeoutError:
+            raise TransportError(
+                f"the pictures were not uploaded within the {timeout:g} s deadline; nothing "
+                "was created"
+            ) from None
+        task = await self.create(prepared, deadline=deadline)
         await _notify(on_progress, task)
         left = None if timeout is None else max(0.0, timeout - (time.monotonic() - start))
         return await self.wait(task, timeout=left, on_progress=on_progress)
@@ -242,12 +381,12 @@ class AsyncClient:
         Returns its public URL. The same bytes are uploaded once per client.
         """
         pic = picture if isinstance(picture, Picture) else load_local_picture(picture, "picture")
-        if pic.sha256 in self._uploaded:
-            return self._uploaded[pic.sha256]
+        if (url := self._reusable_upload(pic.sha256)) is not None:
+            return url
         self._require_key()
         async with self._upload_locks.setdefault(pic.sha256, asyncio.Lock()):
-            if pic.sha256 in self._uploaded:  # uploaded while this call waited
-                return self._uploaded[pic.sha256]
+            if (url := self._reusable_upload(pic.sha256)) is not None:  # uploaded meanwhile
+                return url
             data = await self._http.request_json(
                 "POST",
                 c.UPLOAD_STREAM_PATH,
@@ -261,8 +400,18 @@ class AsyncClient:
                     method="POST",
                     path=c.UPLOAD_STREAM_PATH,
                 )
-            self._uploaded[pic.sha256] = url
+            self._uploaded[pic.sha256] = _Uploaded(url, time.monotonic())
             return url
+
+    def _reusable_upload(self, sha256: str) -> str | None:
+        """The URL of an earlier upload of these bytes, unless it may have expired since."""
+        done = self._uploaded.get(sha256)
+        if done is None:
+            return None
+        if time.monotonic() - done.at > c.UPLOAD_URL_REUSE_S:
+            del self._uploaded[sha256]
+            return None
+        return done.url
 
     async def create_voice(
         self, voice_url: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT
@@ -279,14 +428,8 @@ class AsyncClient:
                     f"5-30 s of one speaker; this one ends in {suffix!r}",
                 )
             )
-        self._require_key()
-        data = await self._http.request_json(
-            "POST",
-            c.CREATE_PATH,
-            retry=Retry.CREATE,
-            json={"model": c.MODEL_CREATE_VOICE, "voice_url": voice_url},
-        )
-        task = await self.wait(_task_from(data, "POST", c.CREATE_PATH), timeout=timeout)
+        created = await self._create({"model": c.MODEL_CREATE_VOICE, "voice_url": voice_url}, None)
+        task = await self.wait(created, timeout=timeout)
         task.raise_for_error()
         if not task.voice_id:
             raise TaskFailed(task)
@@ -342,11 +485,11 @@ def _as_request(request: VideoRequest | None, fields: dict[str, Any]) -> VideoRe
     return VideoRequest.build(**fields)
 
 
-def _task_from(data: Any, method: str, path: str) -> Task:
-    try:
-        return Task.from_api(data)
-    except (ValueError, TypeError):
-        raise TransportError("the answer is not a task (no id)", method=method, path=path) from None
+def _picture_fetch_failed(error: TaskError) -> bool:
+    """Whether a task failed because its picture could not be fetched (contract.py decides)."""
+    if error.code in c.PICTURE_FETCH_FAILED_CODES:
+        return True
+    return bool(_PICTURE_FETCH.search(error.message or ""))
 
 
 async def _notify(callback: ProgressCallback | None, task: Task) -> None:

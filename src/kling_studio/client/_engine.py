@@ -15,6 +15,7 @@ import concurrent.futures
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -71,19 +72,26 @@ class Engine:
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Block the calling thread until `coro` ends on the engine, running posted callbacks
-        (progress callbacks, widget updates) on the calling thread meanwhile."""
+        (progress callbacks, widget updates) on the calling thread meanwhile.
+
+        `timeout` is the total time allowed, callbacks included: past it, `coro` is cancelled
+        and TimeoutError raised, however busy the engine kept the caller."""
         if self.in_engine_thread:
             coro.close()
             raise RuntimeError("Engine.run() called from the engine's own thread")
+        deadline = None if timeout is None else time.monotonic() + timeout
         future = self.submit(coro)
         future.add_done_callback(lambda _f: self._inbox.put(_noop))
         try:
             while not future.done():
+                wait = 0.5
+                if deadline is not None:
+                    wait = deadline - time.monotonic()
+                    if wait <= 0:
+                        raise TimeoutError(f"no result within {timeout} s")
                 try:
-                    callback = self._inbox.get(timeout=timeout if timeout else 0.5)
+                    callback = self._inbox.get(timeout=wait)
                 except queue.Empty:
-                    if timeout is not None:
-                        raise TimeoutError(f"no result within {timeout} s") from None
                     continue
                 callback()
         except BaseException:

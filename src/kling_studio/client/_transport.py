@@ -10,10 +10,8 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
-import random
 import time
 from collections.abc import Generator
 from enum import Enum
@@ -21,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from .. import contract as c
+from .._retry import Backoff, parse_retry_after
+from .._secrets import remember
 from ..errors import (
     APIError,
     CreateOutcomeUnknown,
@@ -46,6 +45,7 @@ class BearerAuth(httpx.Auth):
     """Adds the key at send time, so it sits in no default-headers dict and no repr."""
 
     def __init__(self, key: str) -> None:
+        remember(key)  # whatever sends it, no message may show it
         self._key = key
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -54,20 +54,6 @@ class BearerAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return "BearerAuth(<key>)"
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (a number or an HTTP date), capped."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        seconds = parsed.timestamp() - time.time()
-    return max(0.0, min(c.RETRY_AFTER_MAX_S, seconds))
 
 
 def error_from_response(response: httpx.Response, *, task_id: str | None = None) -> APIError:
@@ -105,19 +91,6 @@ def error_from_response(response: httpx.Response, *, task_id: str | None = None)
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-class Backoff:
-    """Exponential backoff with jitter; Retry-After wins when the server sent it."""
-
-    def __init__(self, base: float = 0.25, cap: float = 8.0) -> None:
-        self.base = base
-        self.cap = cap
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        if retry_after is not None:
-            return retry_after
-        return float(min(self.cap, self.base * 2**attempt) * random.uniform(0.5, 1.0))
 
 
 class Http:
@@ -182,11 +155,16 @@ class Http:
         deadline: float | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Send, retry by the rule for this kind of request, and return the decoded JSON."""
+        """Send, retry by the rule for this kind of request, and return the decoded JSON.
+
+        `deadline` (on time.monotonic()) bounds everything, a request in flight included.
+        """
         attempt = 0
         while True:
             try:
-                return await self._once(method, path, retry=retry, task_id=task_id, **kwargs)
+                return await self._once(
+                    method, path, retry=retry, task_id=task_id, deadline=deadline, **kwargs
+                )
             except _Retryable as exc:
                 attempt += 1
                 delay = self.backoff.delay(attempt - 1, exc.retry_after)
@@ -197,13 +175,44 @@ class Http:
                 await asyncio.sleep(delay)
 
     async def _once(
-        self, method: str, path: str, *, retry: Retry, task_id: str | None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        retry: Retry,
+        task_id: str | None,
+        deadline: float | None,
+        **kwargs: Any,
     ) -> Any:
-        client = self.create_pool if retry is Retry.CREATE else self.pool
+        create = retry is Retry.CREATE
+        client = self.create_pool if create else self.pool
+        if create:
+            # The create pool's rule travels with the request, so a custom transport keeps it:
+            # the connection is not kept for another request.
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Connection": "close"}
+        sent = False
         try:
             async with self._gates[retry]:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TransportError(
+                        "the deadline passed before the request was sent", method=method, path=path
+                    )
                 self.requests_sent += 1
-                response = await client.request(method, path, **kwargs)
+                sent = True
+                if left is None:
+                    response = await client.request(method, path, **kwargs)
+                else:
+                    async with asyncio.timeout(left):
+                        response = await client.request(method, path, **kwargs)
+        except TimeoutError:  # asyncio.timeout's (httpx's own timeouts are not TimeoutError)
+            if create and sent:
+                raise CreateOutcomeUnknown(
+                    "the total deadline passed while the create was in flight"
+                ) from None
+            raise TransportError(
+                "no answer before the total deadline", method=method, path=path
+            ) from None
         except httpx.ConnectError as exc:
             # Nothing reached the server: safe to send again, a create included.
             raise _Retryable(
@@ -212,13 +221,13 @@ class Http:
         except httpx.TimeoutException as exc:
             # Connect and pool timeouts happen before a byte is sent: safe to retry.
             unsent = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            if retry is Retry.CREATE and not unsent:
+            if create and not unsent:
                 raise CreateOutcomeUnknown(f"no answer within the timeout ({exc!r})") from None
             raise _Retryable(
                 TransportError(f"timed out: {exc!r}", method=method, path=path)
             ) from None
         except httpx.TransportError as exc:
-            if retry is Retry.CREATE:
+            if create:
                 raise CreateOutcomeUnknown(f"connection dropped ({type(exc).__name__})") from None
             raise _Retryable(
                 TransportError(f"connection dropped: {exc!r}", method=method, path=path)
@@ -228,14 +237,14 @@ class Http:
             if isinstance(error, RateLimitError | ServiceUnavailableError):
                 raise _Retryable(error, error.retry_after)
             if response.status_code >= 500:
-                if retry is Retry.CREATE:
+                if create:
                     raise CreateOutcomeUnknown(f"the server answered {error}") from error
                 raise _Retryable(error, error.retry_after)
             raise error
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            if retry is Retry.CREATE:
+            if create:
                 raise CreateOutcomeUnknown("the answer was not valid JSON") from None
             raise _Retryable(
                 TransportError("the answer was not valid JSON", method=method, path=path)

@@ -16,7 +16,7 @@ from ._planfile import Entry, Plan, check_group_id, latest_group_id, load_plan, 
 from ._ratings import rate
 from ._report import THUMB_MAX_SIDE, export_html, picture_thumbnail, render_html, video_thumbnail
 from ._run import Comparison, confirm_problem, count_reusable, reusable, run_grid
-from ._table import compare_df, export_csv, record_error
+from ._table import compare_df, export_csv, variant_view
 
 __all__ = [
     "CONFIRM_ABOVE",
@@ -40,11 +40,11 @@ __all__ = [
     "picture_thumbnail",
     "plan_grid",
     "rate",
-    "record_error",
     "render_html",
     "reusable",
     "run_grid",
     "save_plan",
     "variant_label",
+    "variant_view",
     "video_thumbnail",
 ]

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._files import atomic_path
 from ..errors import InputError, KlingStudioError
 from ..history._records import TaskRecord
 from ..history._store import History
@@ -106,15 +105,9 @@ def check_group_id(group_id: str) -> str:
 
 def save_plan(history: History, plan: Plan) -> None:
     """Write through a temporary file, so a crash never leaves half a plan."""
-    folder = plans_dir(history)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{check_group_id(plan.group_id)}.json"
-    part = folder / f".{plan.group_id}.{uuid.uuid4().hex}.part"
-    try:
+    target = plans_dir(history) / f"{check_group_id(plan.group_id)}.json"
+    with atomic_path(target) as part:
         part.write_text(json.dumps(plan.to_json(), ensure_ascii=False, indent=1), "utf-8")
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def load_plan(history: History, group_id: str) -> Plan:

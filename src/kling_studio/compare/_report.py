@@ -5,42 +5,43 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import logging
 import os
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from .._files import atomic_path
 from ..history._records import TaskRecord
 from ..history._store import History
+from ..media._posters import POSTER_MAX_SIDE, ensure_poster, poster_jpeg
 from ..pictures import is_url, load_local_picture
 from ._plan import PARAM_NAMES
 from ._planfile import Entry, load_plan
 from ._run import Comparison
-from ._table import _error_message
+from ._table import variant_view
 
 log = logging.getLogger("kling_studio")
 
 # --- the HTML report ------------------------------------------------------------------------
 
-THUMB_MAX_SIDE: Final = 320
+THUMB_MAX_SIDE: Final = POSTER_MAX_SIDE  # cells show the videos' posters as they are
 
 
 def video_thumbnail(path: str | os.PathLike[str], max_side: int = THUMB_MAX_SIDE) -> bytes | None:
     """The first frame of a video as a small JPEG (PyAV), or None if it can't be decoded."""
-    import av
+    return poster_jpeg(path, max_side)
 
+
+def _poster(record: TaskRecord) -> bytes | None:
+    """The video's saved poster (made now for a video saved before posters existed)."""
+    path = ensure_poster(record.video_path) if record.has_video else None
     try:
-        with av.open(os.fspath(path)) as container:
-            for frame in container.decode(video=0):
-                return _jpeg(frame.to_image(), max_side)  # type: ignore[no-untyped-call]
-    except Exception as exc:  # a damaged file: the report says "no preview" instead
-        log.info("no thumbnail from %s: %s", path, exc)
-    return None
+        return path.read_bytes() if path is not None else None
+    except OSError:
+        return None
 
 
 def picture_thumbnail(source: Any, max_side: int = THUMB_MAX_SIDE) -> bytes | None:
@@ -52,14 +53,6 @@ def picture_thumbnail(source: Any, max_side: int = THUMB_MAX_SIDE) -> bytes | No
     except Exception as exc:
         log.info("no thumbnail from the picture: %s", exc)
         return None
-
-
-def _jpeg(image: Any, max_side: int) -> bytes:
-    image = image.convert("RGB")
-    image.thumbnail((max_side, max_side))
-    buf = io.BytesIO()
-    image.save(buf, format="JPEG", quality=80)
-    return buf.getvalue()
 
 
 def _data_url(jpeg: bytes) -> str:
@@ -138,17 +131,15 @@ def render_html(history: History, group_id: str, *, comparison: Comparison | Non
 def _html_cell(
     comparison: Comparison, entry: Entry, record: TaskRecord | None, differing: list[str]
 ) -> str:
-    jpeg = None
-    if record is not None and record.video_path is not None and record.has_video:
-        jpeg = video_thumbnail(record.video_path)
+    jpeg = _poster(record) if record is not None else None
     if jpeg is None:
         jpeg = picture_thumbnail(comparison.picture_for(entry.label))
     if jpeg is not None:
         thumb = f'<img class="thumb" alt="{_e(entry.label)}" src="{_data_url(jpeg)}">'
     else:
         thumb = '<div class="thumb nothumb">no preview</div>'
-    status = comparison.status(entry, record)
-    badges = f'<span class="badge">{_e(status)}</span>'
+    seen = variant_view(comparison, entry, record)
+    badges = f'<span class="badge">{_e(seen.status)}</span>'
     if entry.reused:
         badges += '<span class="badge">reused</span>'
     winner = bool(record and record.winner)
@@ -166,7 +157,7 @@ def _html_cell(
     times = ""
     if record is not None:
         times = f"<dt>time</dt><dd>{record.elapsed:.1f} s</dd>"
-    error = _error_message(record)
+    error = ": ".join(p for p in (seen.error_code, seen.error_message) if p)
     error_row = f"<dt>error</dt><dd>{_e(error)}</dd>" if error else ""
     note = record.note if record and record.note else ""
     note_html = f'<div class="note">{_e(note)}</div>' if note else ""
@@ -208,11 +199,6 @@ def export_html(
     """Write the report (see render_html) through a temporary file; returns its path."""
     target = Path(path).expanduser()
     text = render_html(history, group_id, comparison=comparison)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-    try:
+    with atomic_path(target) as part:
         part.write_text(text, "utf-8")
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
     return target

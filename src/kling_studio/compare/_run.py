@@ -19,6 +19,7 @@ from ..history._records import TaskRecord
 from ..history._store import History
 from ..models import PreparedRequest, VideoRequest
 from ..pictures import PictureSource
+from ..statuses import Status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,15 +95,15 @@ class Comparison:
         `not_sent` (the run stopped before it was started, e.g. the kernel restarted)."""
         if entry.local_id is None:
             if entry.label in self._errors:
-                return "failed"  # the runner refused to start it
-            return "queued" if self.running else "not_sent"
+                return Status.FAILED  # the runner refused to start it
+            return Status.QUEUED if self.running else Status.NOT_SENT
         record = record or self.history.get(entry.local_id)
         if record is not None:
             return record.status
         if entry.label in self._errors:
-            return "failed"
+            return Status.FAILED
         # Started by this process and not journalled yet (the runner journals inside its slot).
-        return "submitting" if self._feeder is not None else "not_sent"
+        return Status.SUBMITTING if self._feeder is not None else Status.NOT_SENT
 
     def error(self, entry: Entry) -> str | None:
         """Why a variant stopped before its task was journalled (this process only)."""

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ..history._records import TaskRecord, write_frame
 from ..history._store import History
+from ..history._view import RecordView, not_started, view
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-from ._planfile import load_plan
+from ._planfile import Entry, load_plan
 from ._run import Comparison
 
 log = logging.getLogger("kling_studio")
@@ -35,12 +36,13 @@ def compare_df(
     rows = []
     for entry in plan.entries:
         record = history.get(entry.local_id) if entry.local_id else None
+        seen = variant_view(comparison, entry, record)
         row: dict[str, Any] = {"label": entry.label}
         for name in plan.differing:
             value = entry.params.get(name)
             row[name] = json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value
         row |= {
-            "status": comparison.status(entry, record),
+            "status": seen.status,
             "reused": entry.reused,
             "progress": record.progress if record else 0,
             "submitted_at": record.submitted_at if record else None,
@@ -51,8 +53,9 @@ def compare_df(
             "rating": record.rating if record else None,
             "winner": bool(record.winner) if record else False,
             "note": (record.note or "") if record else "",
-            "error_code": _error_code(record),
-            "error_message": _error_message(record),
+            "error_code": seen.error_code,
+            "error_message": seen.error_message,
+            "video": seen.video,
             "local_id": entry.local_id,
             "task_id": record.task_id if record else None,
             "video_path": str(record.video_path) if record and record.has_video else None,
@@ -83,6 +86,7 @@ _COLUMN_DTYPES: Final[dict[str, str]] = {
     "note": "string",
     "error_code": "string",
     "error_message": "string",
+    "video": "string",
     "local_id": "string",
     "task_id": "string",
     "video_path": "string",
@@ -90,27 +94,12 @@ _COLUMN_DTYPES: Final[dict[str, str]] = {
 }
 
 
-def record_error(record: TaskRecord | None) -> dict[str, Any] | None:
-    """`{code, message}` when the task failed, was lost, or its video could not be saved."""
-    message = _error_message(record)
-    code = _error_code(record)
-    if message is None and code is None:
-        return None
-    return {"code": code, "message": message or ""}
-
-
-def _error_code(record: TaskRecord | None) -> str | None:
+def variant_view(comparison: Comparison, entry: Entry, record: TaskRecord | None) -> RecordView:
+    """A variant as its cell and its row show it: its record's view (`history._view`), or
+    `queued` / `not_sent` / `failed` for a variant that has no record (yet)."""
     if record is None:
-        return None
-    if record.status == "unknown":
-        return "create_outcome_unknown"
-    return record.error_code or ("download_failed" if record.download_error else None)
-
-
-def _error_message(record: TaskRecord | None) -> str | None:
-    if record is None:
-        return None
-    return record.error_message or record.unknown_reason or record.download_error
+        return not_started(comparison.status(entry), comparison.error(entry))
+    return view(record)
 
 
 def export_csv(

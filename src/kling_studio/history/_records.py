@@ -1,13 +1,6 @@
-"""The history's record of one task, its status vocabulary, and its typed table form.
+"""The history's record of one task, how its status moves, and its typed table form.
 
-Statuses, in order (the categorical order of `History.df()`):
-
-- `submitting`: journalled, the create request is about to be (or is being) sent;
-- `pending`, `processing`: FoxAPI accepted the task and is working on it;
-- `completed`, `failed`, `cancelled`: FoxAPI's final word;
-- `unknown`: the create was sent but its answer was lost: a task may exist (and be billed);
-- `rejected`: FoxAPI refused the create (e.g. HTTP 402/422), so no task exists.
-
+The statuses are `statuses.Status` (their order is the categorical order of `History.df()`).
 Final (`TERMINAL`) records never change status again.
 """
 
@@ -20,25 +13,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import contract as c
+from .._files import atomic_path
+from ..media._posters import poster_path_for
+from ..statuses import ACTIVE as _ACTIVE
+from ..statuses import RECORD_STATUSES, Status
+from ..statuses import SERVER_STATUSES as _SERVER
+from ..statuses import TERMINAL as _TERMINAL
 
 if TYPE_CHECKING:
     import pandas as pd
 
-STATUSES: Final = (
-    "submitting",
-    "pending",
-    "processing",
-    "completed",
-    "failed",
-    "cancelled",
-    "unknown",
-    "rejected",
-)
-SERVER_STATUSES: Final = frozenset({"pending", "processing", "completed", "failed", "cancelled"})
-TERMINAL: Final = frozenset({"completed", "failed", "cancelled", "rejected"})
-ACTIVE: Final = frozenset({"submitting", "pending", "processing"})
+# The history's words (statuses.py holds the one vocabulary; these names are for the store).
+STATUSES: Final = tuple(str(s) for s in RECORD_STATUSES)
+SERVER_STATUSES: Final = frozenset(str(s) for s in _SERVER)
+TERMINAL: Final = frozenset(str(s) for s in _TERMINAL)
+ACTIVE: Final = frozenset(str(s) for s in _ACTIVE)
+STITCHED_FROM: Final = "stitched_from"  # the `variant` key listing a stitched video's parts
 # Progress order among the live statuses: a late answer never moves a record backwards.
-_RANK: Final = {"submitting": 0, "unknown": 0, "pending": 1, "processing": 2}
+_RANK: Final[dict[str, int]] = {
+    Status.SUBMITTING: 0,
+    Status.UNKNOWN: 0,
+    Status.PENDING: 1,
+    Status.PROCESSING: 2,
+}
 
 
 def server_status(status: str, progress: int) -> str:
@@ -46,7 +43,7 @@ def server_status(status: str, progress: int) -> str:
     status = status.lower()
     if status in SERVER_STATUSES:
         return status
-    return "processing" if progress > 0 else "pending"
+    return str(Status.PROCESSING if progress > 0 else Status.PENDING)
 
 
 def next_status(current: str, reported: str) -> str:
@@ -106,6 +103,7 @@ class TaskRecord:
     winner: bool | None
     note: str | None
     raw: dict[str, Any] | None
+    user: str | None = None  # who made it (History(user=...), see config.resolve_user)
 
     @property
     def done(self) -> bool:
@@ -118,6 +116,21 @@ class TaskRecord:
     @property
     def has_video(self) -> bool:
         return self.video_path is not None and self.video_path.is_file()
+
+    @property
+    def poster_path(self) -> Path | None:
+        """The small JPEG poster beside the video (None until one exists; `media.ensure_poster`
+        makes a missing one)."""
+        if self.video_path is None:
+            return None
+        path = poster_path_for(self.video_path)
+        return path if path.is_file() else None
+
+    @property
+    def stitched_from(self) -> list[str] | None:
+        """The local ids of the clips a stitched video was joined from (None for a task)."""
+        parts = (self.variant or {}).get(STITCHED_FROM)
+        return [str(p) for p in parts] if isinstance(parts, list) else None
 
     @property
     def image(self) -> str:
@@ -184,7 +197,9 @@ DATETIME: Final = "datetime64[us, UTC]"
 FRAME_DTYPES: Final[dict[str, str]] = {
     "local_id": "string",
     "task_id": "string",
+    "user": "string",
     "status": "category",  # CategoricalDtype(STATUSES, ordered=True), see frame()
+    "shown_status": "string",  # what a person sees (history._view), as in every other view
     "progress": "Int64",
     "model": "string",
     "prompt": "string",
@@ -208,6 +223,7 @@ FRAME_DTYPES: Final[dict[str, str]] = {
     "video_path": "string",
     "download_error": "string",
     "url_expired": "bool",
+    "video": "string",  # history._view.VideoState
     "error_code": "string",
     "error_message": "string",
     "unknown_reason": "string",
@@ -243,10 +259,15 @@ def frame(records: list[TaskRecord]) -> pd.DataFrame:
 
 
 def _frame_row(r: TaskRecord) -> dict[str, Any]:
+    from ._view import view  # _view imports this module
+
+    seen = view(r)
     return {
         "local_id": r.local_id,
         "task_id": r.task_id,
+        "user": r.user,
         "status": r.status,
+        "shown_status": str(seen.status),
         "progress": r.progress,
         "model": r.model,
         "prompt": r.prompt,
@@ -270,8 +291,9 @@ def _frame_row(r: TaskRecord) -> dict[str, Any]:
         "video_path": str(r.video_path) if r.video_path is not None else None,
         "download_error": r.download_error,
         "url_expired": r.url_expired,
-        "error_code": r.error_code,
-        "error_message": r.error_message,
+        "video": seen.video,
+        "error_code": seen.error_code,
+        "error_message": seen.error_message,
         "unknown_reason": r.unknown_reason,
         "request_hash": r.request_hash,
         "group_id": r.group_id,
@@ -288,9 +310,6 @@ EXPORT_FORMATS: Final = {"csv": "csv", "parquet": "parquet", "pq": "parquet", "j
 def write_frame(df: pd.DataFrame, path: Path, format: str | None = None) -> Path:
     """Write a frame as CSV, Parquet or JSON records (ISO dates) through a temporary file, so a
     failed export never leaves a half-written file under the final name."""
-    import os
-    import uuid
-
     key = (format or path.suffix).lower().lstrip(".")
     kind = EXPORT_FORMATS.get(key)
     if kind is None:
@@ -298,16 +317,11 @@ def write_frame(df: pd.DataFrame, path: Path, format: str | None = None) -> Path
             f"cannot export to {key or 'a file without extension'!r}: use .csv, .parquet or .json "
             "(or pass format=)"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    try:
+    with atomic_path(path) as part:
         if kind == "csv":
             df.to_csv(part, index=False)
         elif kind == "parquet":
             df.to_parquet(part, index=False, engine="pyarrow")
         else:
             df.to_json(part, orient="records", date_format="iso", date_unit="us", force_ascii=False)
-        os.replace(part, path)
-    finally:
-        part.unlink(missing_ok=True)
     return path

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import random
 import re
 import time
 import uuid
@@ -20,7 +19,10 @@ from typing import IO, Final
 
 import httpx
 
+from .. import contract as c
+from .._retry import Backoff, parse_retry_after
 from ..errors import DownloadError, VideoExpiredError
+from ..media._posters import ensure_poster
 
 SAFE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,100}")
 # Names Windows refuses for a file, whatever the extension.
@@ -120,11 +122,43 @@ class _PartFile:
 
 
 class VideoCache:
-    """Videos saved by task id under one folder."""
+    """Videos saved by task id under one folder.
 
-    def __init__(self, root: str | os.PathLike[str], *, backoff: float = 0.5) -> None:
+    Downloads share one keyless HTTP client (made on first use, on `transport` when given;
+    closed by `aclose`), unless a call passes its own.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        backoff: float = 0.5,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.root = Path(root).expanduser().absolute()
         self.backoff = backoff  # first retry delay in seconds, doubled each time
+        self._backoff = Backoff(base=backoff, cap=30.0)
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._http_loop: asyncio.AbstractEventLoop | None = None
+
+    def _shared_http(self) -> httpx.AsyncClient:
+        # An httpx client's connections belong to the loop that opened them: one per loop.
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._http_loop is not loop or self._http.is_closed:
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(60.0, connect=10.0),
+                follow_redirects=True,
+                transport=self._transport,
+            )
+            self._http_loop = loop
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the shared HTTP client (a later download opens a new one)."""
+        if self._http is not None and self._http_loop is asyncio.get_running_loop():
+            await self._http.aclose()
+        self._http = None
 
     def path_for(self, task_id: str) -> Path:
         """Where the video of `task_id` lives (whether or not it is there yet)."""
@@ -164,13 +198,15 @@ class VideoCache:
         http: httpx.AsyncClient | None = None,
         attempts: int = 4,
         overwrite: bool = False,
+        deadline: float | None = None,
     ) -> Path:
         """Save the video at `url` as the video of `task_id`; return its path.
 
         Returns the saved file without any request when there is one (unless `overwrite`).
         Retries connection errors, 5xx/429 and truncated or unreadable bodies with backoff;
         403/404/410 raise VideoExpiredError at once. `http` may be shared, but no credential
-        is ever sent with it: result URLs are public CDN URLs on other hosts.
+        is ever sent with it: result URLs are public CDN URLs on other hosts. `deadline` (on
+        time.monotonic()) bounds everything, a body that stalls half-way included.
         """
         target = self.path_for(task_id)
         if not overwrite and (found := self.existing(task_id)) is not None:
@@ -180,32 +216,34 @@ class VideoCache:
             raise DownloadError(f"task {task_id}: not an http(s) URL: {url[:80]!r}")
         self.root.mkdir(parents=True, exist_ok=True)
 
-        own = http is None
-        client = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True
-        )
+        client = http or self._shared_http()
+        left = None if deadline is None else deadline - time.monotonic()
         try:
-            last = ""
-            for attempt in range(max(1, attempts)):
-                try:
-                    return await self._attempt(client, parsed, task_id, target)
-                except _Retry as retry:
-                    last = str(retry)
-                    if attempt + 1 < attempts:
-                        await asyncio.sleep(self._delay(attempt, retry.wait))
+            async with asyncio.timeout(left):
+                return await self._attempts(client, parsed, task_id, target, attempts)
+        except TimeoutError:
             raise DownloadError(
-                f"task {task_id}: the video from {parsed.host} could not be saved after "
-                f"{attempts} attempt(s): {last}. The URL stays valid for 24 hours after the task "
-                "finished; retry later."
-            )
-        finally:
-            if own:
-                await client.aclose()
+                f"task {task_id}: the video from {parsed.host} was not saved within the "
+                "deadline (the server was too slow or stalled); the URL stays valid for 24 hours "
+                "after the task finished: `kling-studio resume` fetches it"
+            ) from None
 
-    def _delay(self, attempt: int, wait: float | None) -> float:
-        if wait is not None:
-            return min(wait, 30.0)
-        return float(self.backoff * 2.0**attempt * (0.5 + random.random() / 2))  # jitter
+    async def _attempts(
+        self, client: httpx.AsyncClient, url: httpx.URL, task_id: str, target: Path, attempts: int
+    ) -> Path:
+        last = ""
+        for attempt in range(max(1, attempts)):
+            try:
+                return await self._attempt(client, url, task_id, target)
+            except _Retry as retry:
+                last = str(retry)
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(self._backoff.delay(attempt, retry.wait))
+        raise DownloadError(
+            f"task {task_id}: the video from {url.host} could not be saved after "
+            f"{attempts} attempt(s): {last}. The URL stays valid for 24 hours after the task "
+            "finished; retry later."
+        )
 
     async def _attempt(
         self, client: httpx.AsyncClient, url: httpx.URL, task_id: str, target: Path
@@ -222,22 +260,32 @@ class VideoCache:
                 raise _Retry(f"{type(exc).__name__}: {exc}") from exc
             try:
                 self._check_status(response, task_id)
+                _check_size(response.headers.get("content-length"), task_id)
                 try:
-                    async for chunk in response.aiter_raw(CHUNK):
+                    # Decoded: a CDN may send the video gzip-encoded (httpx asks for it).
+                    async for chunk in response.aiter_bytes(CHUNK):
                         part.write(chunk)
+                        if part.size > c.MAX_VIDEO_BYTES:
+                            _check_size(str(part.size), task_id)
+                except httpx.DecodingError as exc:
+                    raise _Retry(f"the body could not be decoded ({exc})") from exc
                 except httpx.TransportError as exc:  # includes a body cut short
                     raise _Retry(f"the body was cut short ({exc})") from exc
             finally:
                 await response.aclose()
             part.close()
+            # Content-Length counts the bytes on the wire (compressed, if encoded).
             expected = response.headers.get("content-length")
-            if expected is not None and expected.isdigit() and int(expected) != part.size:
-                raise _Retry(f"got {part.size} of {expected} bytes")
+            got = response.num_bytes_downloaded
+            if expected is not None and expected.isdigit() and int(expected) != got:
+                raise _Retry(f"got {got} of {expected} bytes")
             try:
                 await asyncio.to_thread(check_video, part.path)
             except ValueError as exc:
                 raise _Retry(str(exc)) from exc
             os.replace(part.path, target)
+            # The poster is made with the video, so the gallery never decodes one to show it.
+            await asyncio.to_thread(ensure_poster, target, remake=True)
             return target
         finally:
             part.close()
@@ -249,16 +297,18 @@ class VideoCache:
         if code in EXPIRED_STATUSES:
             raise VideoExpiredError(task_id, code)
         if code == 429 or code >= 500:
-            raise _Retry(f"HTTP {code}", _retry_after(response))
+            raise _Retry(f"HTTP {code}", parse_retry_after(response.headers.get("retry-after")))
         if code != 200:
             raise DownloadError(
                 f"task {task_id}: the video URL on {response.url.host} answered HTTP {code}"
             )
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
+def _check_size(declared: str | None, task_id: str) -> None:
+    """Refuse a body far larger than any video (contract.MAX_VIDEO_BYTES), declared or seen."""
+    if declared is not None and declared.isdigit() and int(declared) > c.MAX_VIDEO_BYTES:
+        raise DownloadError(
+            f"task {task_id}: the video URL serves {int(declared) / 2**30:.1f} GiB, far more "
+            f"than any video could be (limit {c.MAX_VIDEO_BYTES / 2**30:.0f} GiB); it was not "
+            "saved — check the task's result URL"
+        )

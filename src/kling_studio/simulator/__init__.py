@@ -1,4 +1,4 @@
-"""An offline FoxAPI: CONTRACT.md over real HTTP on 127.0.0.1, with real MP4s and fault switches.
+"""An offline FoxAPI: docs/contract.md over real HTTP on 127.0.0.1, real MP4s, fault switches.
 
 Written from the contract, not from the client's models: nothing here imports the rest of
 ``kling_studio``, so tests of the client against it cannot agree with the client's own mistakes.
@@ -6,6 +6,9 @@ Written from the contract, not from the client's models: nothing here imports th
 
 from .context import DEFAULT_API_KEY
 from .faults import FaultConfig
+from .progress import CURVES
 from .server import Simulator
 
-__all__ = ["DEFAULT_API_KEY", "FaultConfig", "Simulator"]
+PROGRESS_CURVES = tuple(CURVES)  # names for Simulator(progress=...), see progress.py
+
+__all__ = ["DEFAULT_API_KEY", "PROGRESS_CURVES", "FaultConfig", "Simulator"]

@@ -55,7 +55,7 @@ def admin_routes(ctx: SimContext) -> list[Route]:
         return JSONResponse({"expired": count})
 
     async def config(request: Request) -> Response:
-        """``{"result_shape": ..., "balance": ...}``, either or both."""
+        """``{"result_shape": ..., "balance": ..., "upload_ttl": ...}``, any of them."""
         try:
             body = await _json(request)
             if not isinstance(body, dict):
@@ -64,6 +64,8 @@ def admin_routes(ctx: SimContext) -> list[Route]:
                 ctx.set_result_shape(body["result_shape"])
             if "balance" in body:
                 ctx.set_balance(body["balance"])
+            if "upload_ttl" in body:
+                ctx.set_upload_ttl(body["upload_ttl"])
         except ValueError as exc:
             return bad_request(str(exc))
         store = ctx.store

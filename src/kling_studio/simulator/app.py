@@ -1,4 +1,4 @@
-"""The HTTP face of the simulator: FoxAPI's routes (CONTRACT.md sections 1-5), the "CDN" that
+"""The HTTP face of the simulator: FoxAPI's routes (docs/contract.md sections 1-5), the "CDN" that
 serves uploads and videos, and ``/_sim/`` admin routes for tests and notebooks.
 
 API routes are small ASGI apps (``Endpoint``) rather than plain request/response functions,
@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import gzip
+import hashlib
 import json
 import mimetypes
 import re
@@ -69,7 +71,7 @@ class Endpoint:
             return
         if plan.pre is not None:
             self.ctx.faults.note(plan.pre)
-            response = self._fault_response(plan)
+            response = self._fault_response(plan, request)
         elif self.key and not self._authorized(request):
             response = error(
                 401, "Missing or invalid API key", "authentication_error", "invalid_api_key"
@@ -89,14 +91,32 @@ class Endpoint:
             # After the work, before the answer: a client that gives up still left a trace.
             self.ctx.faults.note("slow")
             await asyncio.sleep(self.ctx.faults.config.slow_seconds)
+        if response.status_code == 200 and (plan.gzip or plan.stall):
+            body, headers = await _body_and_headers(response)
+            if plan.gzip and "gzip" in request.headers.get("accept-encoding", ""):
+                self.ctx.faults.note("gzip")
+                body = gzip.compress(body)
+                headers["content-encoding"] = "gzip"
+            if plan.stall:
+                self.ctx.faults.note("stall")
+                await _stalled(send, headers, body, self.ctx.faults.config.stall_seconds)
+                return
+            response = Response(body, 200, headers=headers)
         await response(scope, receive, send)
 
     def _authorized(self, request: Request) -> bool:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         return scheme.lower() == "bearer" and token.strip() in self.ctx.api_keys
 
-    def _fault_response(self, plan: FaultPlan) -> Response:
+    def _fault_response(self, plan: FaultPlan, request: Request) -> Response:
         cdn = self.route == "files"
+        if plan.pre == "401":
+            # Like some real gateways: the message quotes the token it was given.
+            token = request.headers.get("authorization", "").partition(" ")[2].strip()
+            message = f"Invalid token: {token or '(none)'}"
+            return error(401, message, "authentication_error", "invalid_api_key")
+        if plan.pre == "404":
+            return not_found()
         if plan.pre == "429":
             wait = _seconds_header(self.ctx.retry_after())
             headers = {"Retry-After": wait}
@@ -114,6 +134,28 @@ class Endpoint:
         if cdn:
             return PlainTextResponse("500 Internal Server Error", 500)
         return error(500, "Internal server error", "server_error", "internal_error")
+
+
+async def _body_and_headers(response: Response) -> tuple[bytes, dict[str, str]]:
+    """A whole answer's bytes and its headers (a file's read from disk), for rewriting."""
+    if isinstance(response, FileResponse):
+        body = await asyncio.to_thread(Path(response.path).read_bytes)
+    else:
+        body = bytes(response.body)
+    keep = {"content-type"}
+    headers = {k.decode(): v.decode() for k, v in response.raw_headers if k.decode() in keep}
+    return body, headers
+
+
+async def _stalled(send: Send, headers: dict[str, str], body: bytes, pause: float) -> None:
+    """Send half the body, pause, then the rest (a link or server that hangs mid-answer)."""
+    raw = [(k.encode(), v.encode()) for k, v in headers.items()]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": raw})
+    half = len(body) // 2
+    await send({"type": "http.response.body", "body": body[:half], "more_body": True})
+    await asyncio.sleep(pause)
+    await send({"type": "http.response.body", "body": body[half:], "more_body": False})
 
 
 async def _drop(scope: Scope) -> None:
@@ -211,6 +253,10 @@ def _get_task(ctx: SimContext) -> Handler:
         task = ctx.store.task(request.path_params["task_id"])
         if task is None:
             return not_found()
+        key = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        with ctx.store.lock:
+            task.gets += 1
+            task.pollers.add(hashlib.sha256(key.encode()).hexdigest()[:8])
         return JSONResponse(ctx.store.view(task, ctx.base_url))
 
     return handler
@@ -346,6 +392,8 @@ def _serve_video(ctx: SimContext) -> Handler:
             return PlainTextResponse("404 Not Found", 404)
         if ctx.store.video_expired(task):
             return _expired()
+        with ctx.store.lock:
+            task.video_gets += 1
         return FileResponse(task.output.path, media_type="video/mp4")
 
     return handler

@@ -8,6 +8,8 @@ import threading
 
 from .context import DEFAULT_API_KEY
 from .faults import FaultConfig
+from .progress import CURVES
+from .render import BITRATES
 from .server import HOST, Simulator
 from .state import RESULT_SHAPES
 
@@ -33,7 +35,26 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for timings and faults")
     parser.add_argument("--result-shape", default="objects", choices=RESULT_SHAPES)
     parser.add_argument(
+        "--progress",
+        default="even",
+        choices=list(CURVES),
+        help="how tasks progress and how long they take against their estimate (default: even)",
+    )
+    parser.add_argument(
         "--balance", type=float, default=None, help="credits available (default: unlimited)"
+    )
+    parser.add_argument(
+        "--upload-ttl",
+        type=float,
+        default=None,
+        help="seconds an uploaded picture's link lives (default: as result links)",
+    )
+    parser.add_argument(
+        "--bitrate",
+        default="small",
+        choices=BITRATES,
+        help="small: tiny fast clips (default); realistic: the asked resolution at 24 fps and a "
+        "real clip's bit rate (10 s of 1080p is over 10 MB)",
     )
     parser.add_argument("--data-dir", default=None, help="keep uploads and videos here")
 
@@ -50,8 +71,11 @@ def run(args: argparse.Namespace) -> int:
         faults=faults,
         seed=args.seed,
         result_shape=args.result_shape,
+        progress=args.progress,
         balance=args.balance,
+        upload_ttl=args.upload_ttl,
         data_dir=args.data_dir,
+        bitrate=args.bitrate,
     )
     done = threading.Event()
     if threading.current_thread() is threading.main_thread():

@@ -8,6 +8,7 @@ from typing import Any
 
 from .faults import FaultInjector
 from .pipeline import Pipeline
+from .progress import check_progress
 from .render import Renderer
 from .state import Store, check_result_shape
 
@@ -32,6 +33,11 @@ class SimContext:
     def set_result_shape(self, shape: object) -> None:
         self.store.result_shape = check_result_shape(shape)
 
+    def set_progress(self, name: object) -> None:
+        curve = check_progress(name)
+        with self.store.lock:
+            self.store.curve = curve
+
     def set_balance(self, credits: object) -> None:
         """A number of credits (>= 0), or None for unlimited."""
         if credits is not None and (
@@ -40,6 +46,15 @@ class SimContext:
             raise ValueError("balance must be a number >= 0, or null for unlimited")
         with self.store.lock:
             self.store.balance = credits
+
+    def set_upload_ttl(self, seconds: object) -> None:
+        """Seconds an upload's link lives (>= 0), or None: as long as result links."""
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0
+        ):
+            raise ValueError("upload_ttl must be a number of seconds >= 0, or null")
+        with self.store.lock:
+            self.store.upload_ttl = None if seconds is None else float(seconds)
 
     def stats(self) -> dict[str, Any]:
         numbers = self.store.snapshot()

@@ -16,7 +16,7 @@ def error(
     param: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """``{"error": {message, type, code?, param?}}`` (CONTRACT.md section 3)."""
+    """``{"error": {message, type, code?, param?}}`` (docs/contract.md section 3)."""
     detail: dict[str, Any] = {"message": message, "type": kind}
     if code is not None:
         detail["code"] = code

@@ -29,12 +29,20 @@ KIND_ROUTES: dict[str, tuple[str, ...]] = {
     "lost": ("create",),
     "fail": ("create",),
     "402": ("create",),
+    # A 401 whose message quotes the token it was sent ("Invalid token: sk-...").
+    "401": API_ROUTES,
+    # "No such task" for a task that exists (a replica that has not seen it yet): flickers.
+    "404": ("get",),
+    # The body gzip-encoded (Content-Encoding: gzip) when the request accepts it.
+    "gzip": ("files",),
+    # Half the body, then a pause of stall_seconds, then the rest.
+    "stall": ("files", "get"),
 }
-OPTIONS = ("retry_after", "slow_seconds")
+OPTIONS = ("retry_after", "slow_seconds", "stall_seconds")
 
 # Answered instead of the real response, decided before the handler runs (so a create that
 # gets one of these never makes a task). Checked in this order, first hit wins.
-PRE_KINDS = ("drop", "5xx", "429", "402")
+PRE_KINDS = ("drop", "5xx", "429", "402", "401", "404")
 # Applied to the handler's answer (the task, if any, exists).
 POST_KINDS = ("lost", "malformed")
 
@@ -53,6 +61,7 @@ class FaultConfig:
     rules: tuple[FaultRule, ...] = ()
     retry_after: float | None = None  # None: derived from the simulator's time scale
     slow_seconds: float = 2.0
+    stall_seconds: float = 30.0
 
     @classmethod
     def parse(cls, spec: str) -> FaultConfig:
@@ -75,6 +84,7 @@ class FaultConfig:
             rules=tuple(rules),
             retry_after=options.get("retry_after"),
             slow_seconds=options.get("slow_seconds", 2.0),
+            stall_seconds=options.get("stall_seconds", 30.0),
         )
 
     @classmethod
@@ -102,6 +112,8 @@ class FaultConfig:
         if self.retry_after is not None:
             items.append(f"retry_after={self.retry_after:g}")
         items.append(f"slow_seconds={self.slow_seconds:g}")
+        if self.stall_seconds != 30.0:
+            items.append(f"stall_seconds={self.stall_seconds:g}")
         return ",".join(items)
 
 
@@ -144,6 +156,8 @@ class FaultPlan:
     pre: str | None = None  # one of PRE_KINDS
     post: str | None = None  # one of POST_KINDS
     fail: bool = False  # create only: the task will end failed
+    gzip: bool = False  # the answer's body is gzip-encoded
+    stall: bool = False  # the answer's body pauses half-way
     variant: int = 0  # a spare draw (500 vs 503, which error code, ...)
 
 
@@ -178,6 +192,8 @@ class FaultInjector:
             pre=pre,
             post=post,
             fail="fail" in hits and pre is None,
+            gzip="gzip" in hits,
+            stall="stall" in hits,
             variant=variant,
         )
 

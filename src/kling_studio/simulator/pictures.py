@@ -98,7 +98,7 @@ def _too_big(field: str, size: int, partial: bool = False) -> str:
 
 
 def check(data: bytes, field: str) -> Image.Image:
-    """Decode and apply CONTRACT.md section 6; returns an RGB working copy."""
+    """Decode and apply docs/contract.md section 6; returns an RGB working copy."""
     if len(data) > MAX_BYTES:
         raise PictureRejected("invalid_image", _too_big(field, len(data)))
     try:

@@ -73,6 +73,7 @@ class Pipeline:
             duration=request["duration"],
             audio=request["generate_audio"],
             caption=f"{request['resolution']} · {request['duration']} s{audio} · simulated",
+            resolution=request["resolution"],
         )
 
     def _picture(self, url: str, field: str) -> Picture:

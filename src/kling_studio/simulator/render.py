@@ -30,6 +30,16 @@ SAMPLE_RATE = 44100
 TONE_HZ = 220  # a whole number of cycles per second, so one second of samples loops cleanly
 TONE_LEVEL = 0.05
 
+BITRATES = ("small", "realistic")
+# "realistic": the size Kling delivers for the resolution asked, at 24 fps and a real clip's bit
+# rate (a 10 s 1080p clip is ~12 MB), for measuring what big downloads and players do. Frames are
+# drawn small and scaled up by swscale (drawing 1080p with Pillow is slow); x264's CBR mode pads
+# the smooth pictures with filler data up to the bit rate, so the file has a real clip's size.
+REALISTIC_SHORT_SIDE = {"720p": 720, "1080p": 1080, "4k": 2160}
+REALISTIC_KBPS = {"720p": 5_000, "1080p": 10_000, "4k": 25_000}
+REALISTIC_FPS = 24
+REALISTIC_DRAW_SIDE = 640
+
 
 @dataclass(frozen=True)
 class RenderJob:
@@ -40,6 +50,7 @@ class RenderJob:
     duration: int
     audio: bool
     caption: str  # a small second line, e.g. "720p · 5 s · simulator"
+    resolution: str = "720p"  # what was asked; sets the size only when rendering "realistic"
 
 
 @dataclass(frozen=True)
@@ -68,9 +79,12 @@ class Renderer:
     folder: Path
     width: int = 320
     fps: int = 12
+    bitrate: str = "small"  # or "realistic" (see BITRATES)
     stats: RenderStats = field(default_factory=RenderStats)
 
     def __post_init__(self) -> None:
+        if self.bitrate not in BITRATES:
+            raise ValueError(f"bitrate must be one of {BITRATES}; got {self.bitrate!r}")
         self.folder.mkdir(parents=True, exist_ok=True)
         self.lock = threading.Lock()
         self._inflight: dict[str, Future[Rendered]] = {}
@@ -88,6 +102,8 @@ class Renderer:
             str(self.width),
             str(self.fps),
         ]
+        if self.realistic:  # appended, so the small renders keep their cache keys
+            parts += [self.bitrate, job.resolution]
         text = "\x00".join(parts).encode("utf-8", "replace")
         return hashlib.sha256(text).hexdigest()[:32]
 
@@ -122,8 +138,16 @@ class Renderer:
             with self.lock:
                 del self._inflight[key]
 
+    @property
+    def realistic(self) -> bool:
+        return self.bitrate == "realistic"
+
     def _size(self, job: RenderJob) -> tuple[int, int]:
         src_w, src_h = job.first.image.size
+        if self.realistic:
+            short = REALISTIC_SHORT_SIDE.get(job.resolution, 720)
+            long = round(short * max(src_w, src_h) / min(src_w, src_h) / 2) * 2
+            return (long, short) if src_w >= src_h else (short, long)
         width = max(2, self.width // 2 * 2)
         height = max(2, round(width * src_h / src_w / 2) * 2)
         return width, height
@@ -134,23 +158,37 @@ class Renderer:
 
     def _encode(self, job: RenderJob, path: Path) -> Rendered:
         size = self._size(job)
-        frames = job.duration * self.fps
-        overlays = _overlays(job, size)
+        fps = REALISTIC_FPS if self.realistic else self.fps
+        frames = job.duration * fps
+        drawn = _drawing_size(size) if self.realistic else size
+        overlays = _overlays(job, drawn)
         partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
         # +faststart puts the index first, so a browser can play while downloading.
         with av.open(str(partial), "w", format="mp4", options={"movflags": "+faststart"}) as out:
-            video = out.add_stream("libx264", rate=self.fps)
+            video = out.add_stream("libx264", rate=fps)
             video.width, video.height = size
             video.pix_fmt = "yuv420p"
-            video.codec_context.time_base = Fraction(1, self.fps)
+            video.codec_context.time_base = Fraction(1, fps)
             video.options = {"preset": "veryfast", "crf": "26"}
+            if self.realistic:
+                kbps = REALISTIC_KBPS.get(job.resolution, REALISTIC_KBPS["720p"])
+                video.options = {
+                    "preset": "ultrafast",
+                    "b": f"{kbps}k",
+                    "minrate": f"{kbps}k",
+                    "maxrate": f"{kbps}k",
+                    "bufsize": f"{kbps}k",
+                    "x264-params": "nal-hrd=cbr",
+                }
             audio = out.add_stream("aac", rate=SAMPLE_RATE, layout="mono") if job.audio else None
             for i in range(frames):
                 t = i / max(1, frames - 1)
-                picture = _frame(job, size, t)
-                overlay = _overlay_at(overlays, job, i / self.fps)
-                picture.paste(overlay, (0, size[1] - overlay.height), overlay)
+                picture = _frame(job, drawn, t)
+                overlay = _overlay_at(overlays, job, i / fps)
+                picture.paste(overlay, (0, drawn[1] - overlay.height), overlay)
                 frame = av.VideoFrame.from_image(picture)  # type: ignore[no-untyped-call]
+                if drawn != size:
+                    frame = frame.reformat(width=size[0], height=size[1], format="yuv420p")
                 frame.pts = i
                 out.mux(video.encode(frame))
             out.mux(video.encode(None))
@@ -158,6 +196,12 @@ class Renderer:
                 _write_tone(out, audio, job.duration)
         os.replace(partial, path)
         return self._describe(path, job, cached=False)
+
+
+def _drawing_size(size: tuple[int, int]) -> tuple[int, int]:
+    """`size` scaled down to REALISTIC_DRAW_SIDE on its long side (even numbers)."""
+    scale = min(1.0, REALISTIC_DRAW_SIDE / max(size))
+    return (max(2, round(size[0] * scale / 2) * 2), max(2, round(size[1] * scale / 2) * 2))
 
 
 def _cover_box(

@@ -28,7 +28,8 @@ from .app import ABORT_KEY, build_app
 from .context import DEFAULT_API_KEY, SimContext
 from .faults import FaultConfig, FaultInjector, FaultsLike
 from .pipeline import Pipeline
-from .render import Renderer
+from .progress import check_progress
+from .render import BITRATES, Renderer
 from .state import Store, check_result_shape
 
 HOST = "127.0.0.1"
@@ -96,7 +97,7 @@ def _remove(folder: Path | None) -> None:
 
 
 class Simulator:
-    """An offline FoxAPI speaking CONTRACT.md over real HTTP on loopback.
+    """An offline FoxAPI speaking docs/contract.md over real HTTP on loopback.
 
     Use as a context manager (``with Simulator(time_scale=0.05) as sim: ...``) or call
     :meth:`start` / :meth:`stop` (both idempotent).
@@ -112,14 +113,20 @@ class Simulator:
         api_keys: Iterable[str] | None = None,
         balance: float | None = None,
         result_shape: str = "objects",
+        progress: str = "even",
         url_ttl: float | None = None,
+        upload_ttl: float | None = None,
         render_width: int = 320,
         fps: int = 12,
+        bitrate: str = "small",
         data_dir: str | Path | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
+        if bitrate not in BITRATES:
+            raise ValueError(f"bitrate must be one of {', '.join(BITRATES)}; got {bitrate!r}")
         check_result_shape(result_shape)
+        curve = check_progress(progress)
         keys = frozenset(api_keys) if api_keys is not None else frozenset({DEFAULT_API_KEY})
         if not keys:
             raise ValueError("api_keys must hold at least one key")
@@ -139,9 +146,11 @@ class Simulator:
             seed=seed,
             balance=balance,
             url_ttl=DAY * time_scale if url_ttl is None else url_ttl,
+            upload_ttl=upload_ttl,
             result_shape=result_shape,
+            curve=curve,
         )
-        renderer = Renderer(self.data_dir / "renders", width=render_width, fps=fps)
+        renderer = Renderer(self.data_dir / "renders", width=render_width, fps=fps, bitrate=bitrate)
         self._ctx = SimContext(
             store=store,
             faults=FaultInjector(fault_config, seed),
@@ -248,6 +257,15 @@ class Simulator:
         self._ctx.set_result_shape(shape)
 
     @property
+    def progress(self) -> str:
+        return self._ctx.store.curve.name
+
+    @progress.setter
+    def progress(self, name: str) -> None:
+        """How tasks created from now on progress: a name from ``simulator.progress.CURVES``."""
+        self._ctx.set_progress(name)
+
+    @property
     def balance(self) -> float | None:
         return self._ctx.store.balance
 
@@ -260,6 +278,17 @@ class Simulator:
     def url_ttl(self) -> float:
         """Seconds a result or upload link stays valid (default: a day times time_scale)."""
         return self._ctx.store.url_ttl
+
+    @property
+    def upload_ttl(self) -> float:
+        """Seconds an uploaded picture's link stays valid (default: as url_ttl). A task whose
+        picture link is dead when it starts fails with ``image_fetch_failed``."""
+        store = self._ctx.store
+        return store.url_ttl if store.upload_ttl is None else store.upload_ttl
+
+    @upload_ttl.setter
+    def upload_ttl(self, seconds: float | None) -> None:
+        self._ctx.set_upload_ttl(seconds)
 
     def expire_urls(self, task_id: str | None = None) -> int:
         """Make the result URLs of one task (or of all) expired now; returns how many tasks."""

@@ -11,7 +11,6 @@ One lock guards it all: the server thread, render workers and the caller's threa
 from __future__ import annotations
 
 import copy
-import math
 import random
 import string
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import tariff
+from .progress import EVEN, Curve
 from .render import Rendered
 from .validation import VOICE_MODEL
 
@@ -76,6 +76,10 @@ class Task:
     voice_id: str | None = None
     expired: bool = False
     progress_seen: int = 0
+    curve: Curve = EVEN
+    gets: int = 0  # GET /v1/tasks/{id} answered for it (how many kernels poll it, in tests)
+    pollers: set[str] = field(default_factory=set)  # short hashes of the keys that polled it
+    video_gets: int = 0  # downloads of its video
 
     @property
     def is_voice(self) -> bool:
@@ -101,7 +105,7 @@ class Task:
         return "processing"
 
     def progress(self, now: float, status: str) -> int:
-        """Linear in time from the end of "pending" to the true end, +-1.5 noise, monotonic."""
+        """The curve's value from the end of "pending" to the true end, never going back."""
         if status == "completed":
             return 100
         if status == "failed":
@@ -111,8 +115,7 @@ class Task:
         if now <= begin:
             return self.progress_seen
         fraction = (now - begin) / max(1e-9, self.end - begin)
-        noise = self.rng.uniform(-1.5, 1.5) if status == "processing" else 0.0
-        value = min(99, max(0, math.floor(100 * fraction + noise)))
+        value = self.curve.value(fraction, self.rng, noisy=status == "processing")
         self.progress_seen = max(self.progress_seen, value)
         return self.progress_seen
 
@@ -134,7 +137,9 @@ class Store:
     seed: int
     balance: float | None = None
     url_ttl: float = 86400.0
+    upload_ttl: float | None = None  # seconds an upload's link lives; None: as url_ttl
     result_shape: str = "objects"
+    curve: Curve = EVEN  # how progress moves and how long tasks take (see progress.py)
     clock: Clock = field(default_factory=Clock)
     requests: Counter[str] = field(default_factory=Counter)
     creates_accepted: int = 0
@@ -144,7 +149,12 @@ class Store:
         self.lock = threading.RLock()
         self.tasks: dict[str, Task] = {}
         self.uploads: dict[str, Upload] = {}
-        self._ids = random.Random(f"ids:{self.seed}")
+        # Task ids must differ between simulators (two notebooks on one home, each with its own
+        # simulator and the same seed, creating in the same second shared ids, and so one
+        # video file): the id's tail comes from the OS, while the task's behaviour still
+        # follows the seed and the order of creation.
+        self._ids = random.SystemRandom()
+        self._created = 0
 
     # -- tasks ----------------------------------------------------------------------------
 
@@ -161,9 +171,13 @@ class Store:
                 self.balance -= credits
             created = self.clock.wall()
             task_id = self._new_id(created)
-            rng = random.Random(f"task:{self.seed}:{task_id}")
+            self._created += 1
+            rng = random.Random(f"task:{self.seed}:{self._created}")
             # Real durations scatter around the estimate (lognormal, clipped to 0.7x..1.4x).
-            duration = estimate * min(1.4, max(0.7, rng.lognormvariate(0.0, 0.15)))
+            plan = self.curve.plan(
+                estimate, rng, random.Random(f"queue:{self.seed}:{self._created}")
+            )
+            duration = plan.duration
             task = Task(
                 id=task_id,
                 request=request,
@@ -172,10 +186,11 @@ class Store:
                 started_at=self.clock.now(),
                 estimate=estimate,
                 duration=duration,
-                pending_for=duration * rng.uniform(0.03, 0.08),
+                pending_for=plan.pending_for,
                 credits=credits,
                 shape=rng.choice(RESULT_SHAPES[:-1]),
                 rng=rng,
+                curve=self.curve,
             )
             if fail:
                 code = list(FAIL_CODES)[variant % len(FAIL_CODES)]
@@ -282,6 +297,9 @@ class Store:
                     "created": t.created,
                     "body": copy.deepcopy(t.body),
                     "status": t.status(now),
+                    "gets": t.gets,
+                    "pollers": sorted(t.pollers),
+                    "video_gets": t.video_gets,
                 }
                 for t in self.tasks.values()
             ]
@@ -297,7 +315,8 @@ class Store:
             return self.uploads.get(upload_id)
 
     def upload_expired(self, upload: Upload) -> bool:
-        return self.clock.now() > upload.created_at + self.url_ttl
+        ttl = self.url_ttl if self.upload_ttl is None else self.upload_ttl
+        return self.clock.now() > upload.created_at + ttl
 
     def new_upload_id(self) -> str:
         with self.lock:
@@ -320,4 +339,5 @@ class Store:
                 "picture_sources": dict(self.picture_sources),
                 "balance": self.balance,
                 "result_shape": self.result_shape,
+                "progress": self.curve.name,
             }

@@ -1,4 +1,4 @@
-"""Checks on a create body, written from CONTRACT.md sections 1, 5 and 6 (not from our client).
+"""Checks on a create body, written from docs/contract.md sections 1, 5 and 6 (not from our client).
 
 ``check_create`` returns the request with defaults filled in, or raises ``Invalid`` naming the
 first offending field the way the API's 422 does (``param`` is a path like

@@ -27,7 +27,8 @@ class Backend:
     @property
     def label(self) -> str:
         if self.mode == "simulator":
-            return "Simulator — no API key set; videos are simulated, nothing is billed"
+            # The front end's badge says why (no API key); the label says where, once.
+            return f"Simulator at {self.base_url} — nothing is billed"
         return f"FoxAPI at {self.base_url}"
 
     def public(self) -> dict[str, Any]:

@@ -15,14 +15,16 @@ from .. import compare as cmp
 from ..client._async import AsyncClient
 from ..errors import InputError
 from ..history._records import TaskRecord
+from ..media._posters import poster_data_url
 from ..models import VideoRequest
 from ..pictures import PictureSource
 from ..runner import Runner
+from ._protocol import ComparePlan, Comparison, Variant
 
 AXES: Final = ("prompts", "negative_prompts", "resolutions", "durations", "use_tail")
 PARAM_TEXT_MAX: Final = 160  # params in a cell are short; the full text is in compare_df()
 
-Publish = Callable[[dict[str, Any] | None], None]
+Publish = Callable[[Comparison | None], None]
 
 
 class Desk:
@@ -39,7 +41,7 @@ class Desk:
 
     # --- plans and runs ---------------------------------------------------------------------
 
-    def plan_reply(self, grid: cmp.Grid) -> dict[str, Any]:
+    def plan_reply(self, grid: cmp.Grid) -> ComparePlan:
         """The `compare_plan` answer: nothing is sent to FoxAPI to make it."""
         differing = grid.differing()
         return {
@@ -164,36 +166,36 @@ class Desk:
             return
         value = comparison_value(shown)
         self._seen = {
-            v["local_id"]: (card_status(v["status"]), v["has_video"], bool(v["error"]))
+            v["local_id"]: (v["status"], v["has_video"], bool(v["error"]))
             for v in value["variants"]
             if v["local_id"]
         }
         self._publish(value)
 
 
-def comparison_value(comparison: cmp.Comparison) -> dict[str, Any]:
+def comparison_value(comparison: cmp.Comparison) -> Comparison:
     """The `comparison` trait: the plan, and each variant's state from the history."""
     plan = comparison.plan
-    variants = []
+    variants: list[Variant] = []
     for entry in plan.entries:
         record = comparison.history.get(entry.local_id) if entry.local_id else None
-        status = comparison.status(entry, record)
-        error = cmp.record_error(record)
-        if error is None and comparison.error(entry):
-            error = {"code": "not_sent", "message": comparison.error(entry)}
+        seen = cmp.variant_view(comparison, entry, record)
         variants.append(
             {
                 "local_id": entry.local_id,
                 "label": entry.label,
                 "params": short_params(entry.params, plan.differing),
-                "status": card_status(status),
+                "status": seen.status,
                 "progress": record.progress if record else 0,
-                "has_video": bool(record and record.has_video),
+                "has_video": seen.video == "saved",
+                "poster": poster_data_url(record.video_path)
+                if record and record.has_video
+                else None,
                 "reused": entry.reused,
                 "rating": record.rating if record else None,
                 "winner": bool(record and record.winner),
                 "note": (record.note or "") if record else "",
-                "error": error,
+                "error": seen.error,
             }
         )
     return {
@@ -203,11 +205,6 @@ def comparison_value(comparison: cmp.Comparison) -> dict[str, Any]:
         "differing": plan.differing,
         "variants": variants,
     }
-
-
-def card_status(status: str) -> str:
-    """The history's words in the cards' vocabulary (plus `queued` and `not_sent`)."""
-    return "failed" if status in ("rejected", "cancelled") else status
 
 
 def short_params(params: Mapping[str, Any], names: list[str]) -> dict[str, Any]:

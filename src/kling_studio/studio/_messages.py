@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import compare as cmp
-from ..errors import InputError, KlingStudioError
+from ..errors import HistoryError, InputError, KlingStudioError
 from ..pictures import Picture, is_url
 from ..runner import request_from_record
 from ._desk import grid_from_axes
@@ -81,7 +82,7 @@ class Messages:
         return {"local_id": await self.studio.asubmit()}
 
     async def msg_history(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        filters: dict[str, Any] = {}
+        filters: dict[str, Any] = {"user": self.studio.shown_user}
         if msg.get("status"):
             filters["status"] = msg["status"]
         if msg.get("text"):
@@ -98,7 +99,12 @@ class Messages:
         record = self.studio.history.get(str(msg.get("local_id")))
         if record is None:
             raise InputError("no such task in the history", field="local_id")
-        path = record.video_path
+        try:  # the saved file, or a shared history's copy fetched into this machine's cache
+            path: Path | None = await asyncio.to_thread(
+                self.studio.history.video_file, record.local_id
+            )
+        except HistoryError:
+            path = None
         if (path is None or not path.is_file()) and msg.get("force_bytes") and record.video_url:
             path = await self.studio._engine.arun(
                 self.studio.runner.cache.download(record.video_url, record.task_id or "video")
@@ -131,7 +137,7 @@ class Messages:
         if record is None:
             raise InputError("no such task in the history", field="local_id")
         request = request_from_record(record)
-        self.studio.form = form_from_request(request)
+        self.studio.form = dict(form_from_request(request))
         for slot, source in (("image", request.image), ("image_tail", request.image_tail)):
             if isinstance(source, str) and is_url(source):
                 self.studio._pictures[slot] = source
@@ -154,6 +160,13 @@ class Messages:
         local_id = await self.studio._engine.arun(self.studio._submit(request))
         self.studio._refresh_history()
         return {"local_id": local_id}
+
+    async def msg_continue_from(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        return await self.studio._continue_from(msg.get("local_id"), str(msg.get("slot")))
+
+    async def msg_stitch(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        record = await self.studio._stitch(msg.get("local_ids"))
+        return {"local_id": record.local_id}
 
     def _axes_grid(self, msg: dict[str, Any]) -> cmp.Grid:
         tail = self.studio._pictures["image_tail"]

@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
 
-from .. import contract as c
 from ..errors import InputError
 from ..history._records import TaskRecord
+from ..history._view import view
+from ..media._posters import poster_data_url
 from ..models import VideoRequest
 from ..pictures import Picture
+from ._protocol import Form, HistoryRow, PictureInfo, default_form
 
 VIDEO_CHUNK_BYTES = 4 * 1024 * 1024  # Tornado drops websocket messages over 10 MB
 SLOTS = ("image", "image_tail")
-FORM_FIELDS = (
-    "prompt",
-    "negative_prompt",
-    "resolution",
-    "duration",
-    "generate_audio",
-    "voice_ids",
-    "multi_prompt",
-)
+FORM_FIELDS = tuple(default_form())
 
-
-def default_form() -> dict[str, Any]:
-    return {
-        "prompt": "",
-        "negative_prompt": "",
-        "resolution": c.DEFAULT_RESOLUTION,
-        "duration": c.DEFAULT_DURATION,
-        "generate_audio": False,
-        "voice_ids": [],
-        "multi_prompt": [],
-    }
+__all__ = [
+    "FORM_FIELDS",
+    "SLOTS",
+    "VIDEO_CHUNK_BYTES",
+    "check_slot",
+    "default_form",
+    "form_from_request",
+    "history_row",
+    "picture_info",
+    "url_picture_info",
+]
 
 
 def check_slot(slot: str) -> None:
@@ -41,7 +34,7 @@ def check_slot(slot: str) -> None:
         raise InputError(f"slot must be one of {SLOTS}", field="slot")
 
 
-def picture_info(pic: Picture, slot: str, url: str | None = None) -> dict[str, Any]:
+def picture_info(pic: Picture, slot: str, url: str | None = None) -> PictureInfo:
     """PictureInfo for the front end: size, format, a small thumb, and the broken rules."""
     try:
         thumb = "data:image/jpeg;base64," + base64.b64encode(pic.thumbnail_jpeg()).decode()
@@ -60,7 +53,7 @@ def picture_info(pic: Picture, slot: str, url: str | None = None) -> dict[str, A
     }
 
 
-def url_picture_info(url: str, slot: str) -> dict[str, Any]:
+def url_picture_info(url: str, slot: str) -> PictureInfo:
     return {
         "name": url.rsplit("/", 1)[-1],
         "source": "url",
@@ -74,7 +67,7 @@ def url_picture_info(url: str, slot: str) -> dict[str, Any]:
     }
 
 
-def form_from_request(request: VideoRequest) -> dict[str, Any]:
+def form_from_request(request: VideoRequest) -> Form:
     return {
         "prompt": request.prompt,
         "negative_prompt": request.negative_prompt or "",
@@ -88,12 +81,14 @@ def form_from_request(request: VideoRequest) -> dict[str, Any]:
     }
 
 
-def history_row(record: TaskRecord) -> dict[str, Any]:
+def history_row(record: TaskRecord) -> HistoryRow:
     """HistoryRow (docs/widget-protocol.md)."""
+    seen = view(record)
     return {
         "local_id": record.local_id,
         "task_id": record.task_id,
-        "status": record.status,
+        "user": record.user,
+        "status": seen.status,
         "prompt": record.prompt[:500],
         "negative_prompt": record.negative_prompt,
         "resolution": record.resolution,
@@ -102,8 +97,9 @@ def history_row(record: TaskRecord) -> dict[str, Any]:
         "created": record.submitted_at.timestamp(),
         "finished": record.finished_at.timestamp() if record.finished_at else None,
         "elapsed": round(record.elapsed, 2),
-        "error_code": record.error_code
-        or ("create_outcome_unknown" if record.status == "unknown" else None),
-        "error_message": record.error_message or record.unknown_reason or record.download_error,
-        "has_video": record.has_video,
+        "error_code": seen.error_code,
+        "error_message": seen.error_message,
+        "has_video": seen.video == "saved",
+        # Made when the video was saved; rows older than posters get theirs here, once.
+        "poster": poster_data_url(record.video_path) if record.has_video else None,
     }

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import config
 from .. import contract as c
+from .._secrets import scrub
 from ..errors import InputError
 from ..history._records import TaskRecord
 from ..models import PreparedRequest, Task, VideoRequest
@@ -257,10 +258,7 @@ def _py(value: Any, level: int = 0) -> str:
 
 def _scrub(text: str) -> str:
     """Second guard: a key value that reached a payload (say, pasted into a prompt) is hidden."""
-    key = config.env(config.API_KEY_ENV)
-    if key and len(key) >= 8 and key in text:
-        return text.replace(key, KEY_SHELL)
-    return text
+    return scrub(text, KEY_SHELL)
 
 
 def _fence(text: str) -> str:

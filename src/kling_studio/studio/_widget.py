@@ -28,10 +28,14 @@ from ..history._records import TaskRecord
 from ..history._store import History
 from ..models import VideoRequest
 from ..pictures import Picture, is_url, load_local_picture, read_picture
-from ..runner import Runner
+from ..runner import Runner, card_from_record
 from ._backend import Backend, choose_backend
+from ._clips import last_frame_picture, stitch_records
 from ._desk import Desk
+from ._fallback import Fallback
 from ._messages import Messages
+from ._protocol import ComparePlan, PictureInfo
+from ._protocol import Comparison as ComparisonValue
 from ._shapes import FORM_FIELDS, check_slot, default_form, picture_info
 from ._snippets import Snippets, snippets
 
@@ -42,6 +46,13 @@ log = logging.getLogger("kling_studio")
 T = TypeVar("T")
 
 STATIC = Path(__file__).parent / "static"
+
+
+class _Shown:
+    """The default of `history_df(user=...)`: whatever `Studio(show=...)` chose."""
+
+
+_SHOWN = _Shown()
 
 
 class Studio(anywidget.AnyWidget):
@@ -67,6 +78,8 @@ class Studio(anywidget.AnyWidget):
         api_key: str | None = None,
         base_url: str | None = None,
         history: History | str | Path | None = None,
+        user: str | None = None,
+        show: str = "mine",
         simulator: bool | None = None,
         time_scale: float = 0.2,
         max_in_flight: int = 4,
@@ -74,17 +87,24 @@ class Studio(anywidget.AnyWidget):
     ) -> None:
         # Keyword-only and no **kwargs: a misspelt option is an error, not silently ignored.
         backend = choose_backend(api_key, base_url, simulator=simulator, time_scale=time_scale)
+        if not isinstance(show, str) or not show.strip():
+            raise InputError(
+                'show is "mine", "everyone" or a user name; got ' + repr(show), field="show"
+            )
         if isinstance(history, History):
             store = history
         elif history is not None:
-            store = History(history)
+            store = History(history, user=user)
         elif backend.mode == "simulator":
             # Simulated tasks stay out of the real history.
-            from ..config import default_home
+            from ..config import history_path
 
-            store = History(default_home() / "simulator" / "history.sqlite3")
+            store = History(history_path(simulator=True), user=user)
         else:
-            store = History()
+            store = History(user=user)  # KLING_STUDIO_HISTORY, else the default file
+        # Whose tasks the history list shows: the user's own by default; "everyone" is the
+        # class gallery of a shared history.
+        self.shown_user: str | None = {"mine": "me", "everyone": None}.get(show, show.strip())
         super().__init__(
             backend=backend.public(),
             rules=c.rules_for_front_end(),
@@ -106,13 +126,23 @@ class Studio(anywidget.AnyWidget):
         self._desk = Desk(self.runner, self.client, self._set_comparison)
         self.runner.subscribe(lambda card: self._engine.post(lambda: self._on_card(card)))
         self._messages = Messages(self)
+        self._fallback = Fallback("kling-studio")
         self.on_msg(self._on_message)
         self._refresh_history()
         if resume:
             self._engine.submit(self.runner.resume()).add_done_callback(self._engine_done)
 
+    def _ipython_display_(self) -> None:
+        # The widget, then a small static view of the session for where no kernel runs.
+        from IPython.display import display
+
+        bundle: Any = self._repr_mimebundle_()
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)  # type: ignore[no-untyped-call]
+        self._fallback.show()
+
     def __repr__(self) -> str:
-        return f"Studio(backend={self._backend!r}, history={str(self.history.path)!r})"
+        return f"Studio(backend={self._backend!r}, history={self.history.location.display!r})"
 
     # --- Python API -------------------------------------------------------------------------
 
@@ -120,11 +150,11 @@ class Studio(anywidget.AnyWidget):
     def mode(self) -> str:
         return self._backend.mode
 
-    def set_image(self, source: Any) -> dict[str, Any]:
+    def set_image(self, source: Any) -> PictureInfo:
         """Set the first frame: an http(s) URL, a path, bytes or a PIL image."""
         return self._set_picture_now("image", source)
 
-    def set_image_tail(self, source: Any) -> dict[str, Any]:
+    def set_image_tail(self, source: Any) -> PictureInfo | dict[str, Any]:
         """Set (or with None, clear) the last frame."""
         if source is None:
             self._clear_picture("image_tail")
@@ -194,13 +224,43 @@ class Studio(anywidget.AnyWidget):
         self._refresh_history()
         return local_id
 
+    def continue_from(self, local_id: str, slot: str = "image") -> PictureInfo:
+        """Put the last frame of a finished video into a picture slot ("image"; "image_tail"
+        to use it as the last frame), checked like any picture; returns its picture info."""
+        check_slot(slot)
+        data, name = last_frame_picture(self.history, local_id, slot)
+        return self._keep_local_picture(slot, data, name)
+
+    async def _continue_from(self, local_id: object, slot: str) -> PictureInfo:
+        check_slot(slot)
+        data, name = await asyncio.to_thread(last_frame_picture, self.history, local_id, slot)
+        return self._keep_local_picture(slot, data, name)
+
+    def stitch(self, local_ids: Sequence[str], path: str | Path | None = None) -> TaskRecord:
+        """Join finished videos, in order, into one MP4: a new result of the history (its parts
+        in `.stitched_from`), played like any other; with `path`, a copy is saved there."""
+        return self._shown(
+            self._run(asyncio.to_thread(stitch_records, self.history, local_ids, path))
+        )
+
+    async def _stitch(self, local_ids: object) -> TaskRecord:
+        return self._shown(await asyncio.to_thread(stitch_records, self.history, local_ids))
+
+    def _shown(self, record: TaskRecord) -> TaskRecord:
+        self._on_card(card_from_record(record))
+        return record
+
     def resume(self) -> list[str]:
         """Follow unfinished tasks of the history to their end (done at start by default)."""
         return self._run(self.runner.resume())
 
-    def history_df(self, **filters: Any) -> Any:
-        """The history as a pandas DataFrame (filters: status, since, text)."""
-        return self.history.df(**filters)
+    def history_df(self, *, user: str | _Shown | None = _SHOWN, **filters: Any) -> Any:
+        """The history as a pandas DataFrame, with each task's author in the `user` column.
+
+        Filters: status, since, text, group_id, and `user`: `"me"` (my tasks), a user name, or
+        None (everyone's); by default the studio's `show=` choice (the user's own tasks)."""
+        chosen = self.shown_user if isinstance(user, _Shown) else user
+        return self.history.df(user=chosen, **filters)
 
     def wait_all(self, timeout: float | None = None) -> None:
         """Block until every task in flight (and every queued variant of a comparison) ended."""
@@ -228,7 +288,7 @@ class Studio(anywidget.AnyWidget):
         durations: Sequence[int] | None = None,
         images: Sequence[Any] | None = None,
         variants: Sequence[dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
+    ) -> ComparePlan:
         """What `compare` would run, sending nothing: `{count, variants, differing, reused}`."""
         grid = self._grid(prompts, negative_prompts, resolutions, durations, images, variants)
         return self._desk.plan_reply(grid)
@@ -332,7 +392,7 @@ class Studio(anywidget.AnyWidget):
             if isinstance(pic, Picture) and pic.name not in ("", "bytes", "image", "picture")
         }
 
-    def _set_comparison(self, value: dict[str, Any] | None) -> None:
+    def _set_comparison(self, value: ComparisonValue | None) -> None:
         if self._engine.in_engine_thread:  # a grid's change notice: widgets change on our thread
             self._engine.post(lambda: self._set_comparison(value))
             return
@@ -395,16 +455,17 @@ class Studio(anywidget.AnyWidget):
     def _on_card(self, card: dict[str, Any]) -> None:
         self.send({"kind": "task", "card": card})
         self._desk.on_card(card)  # a dict lookup unless a shown variant changed status
+        self._fallback.task(card)
         if card["status"] != "processing" or card["progress"] == 0 or card.get("has_video"):
             self._refresh_history()
 
     def _refresh_history(self) -> None:
-        self.history_count = self.history.count()
+        self.history_count = self.history.count(user=self.shown_user)
         self.history_rev += 1
 
     # --- pictures ---------------------------------------------------------------------------
 
-    def _set_picture_now(self, slot: str, source: Any, name: str | None = None) -> dict[str, Any]:
+    def _set_picture_now(self, slot: str, source: Any, name: str | None = None) -> PictureInfo:
         """Blocking: a URL is fetched (and checked) on the engine."""
         if isinstance(source, str) and is_url(source):
             check_slot(slot)
@@ -413,18 +474,18 @@ class Studio(anywidget.AnyWidget):
             )
         return self._keep_local_picture(slot, source, name)
 
-    async def _set_picture(self, slot: str, source: Any, name: str | None = None) -> dict[str, Any]:
+    async def _set_picture(self, slot: str, source: Any, name: str | None = None) -> PictureInfo:
         if isinstance(source, str) and is_url(source):
             check_slot(slot)
             pic = await self._engine.arun(self.client.fetch_picture(source, slot))
             return self._keep_url_picture(slot, source, pic)
         return self._keep_local_picture(slot, source, name)
 
-    def _keep_url_picture(self, slot: str, url: str, pic: Picture) -> dict[str, Any]:
+    def _keep_url_picture(self, slot: str, url: str, pic: Picture) -> PictureInfo:
         self._pictures[slot] = url
         return self._show_picture(slot, picture_info(pic, slot, url=url))
 
-    def _keep_local_picture(self, slot: str, source: Any, name: str | None) -> dict[str, Any]:
+    def _keep_local_picture(self, slot: str, source: Any, name: str | None) -> PictureInfo:
         check_slot(slot)
         try:
             pic = load_local_picture(source, slot)
@@ -438,7 +499,7 @@ class Studio(anywidget.AnyWidget):
         self._pictures[slot] = pic
         return self._show_picture(slot, picture_info(pic, slot))
 
-    def _show_picture(self, slot: str, info: dict[str, Any]) -> dict[str, Any]:
+    def _show_picture(self, slot: str, info: PictureInfo) -> PictureInfo:
         self.pictures = {**self.pictures, slot: info}
         return info
 

@@ -1,0 +1,155 @@
+"""Leases: many kernels on one history, and every unfinished task followed by exactly one.
+
+A kernel holds a task while `lease_owner` is its id and `lease_until` is in the future. It
+takes the lease when it journals the task (or, on resume, when the lease is free or ran out),
+renews it while it follows the task, and gives it back when the task ends. A kernel that dies
+stops renewing; once its leases run out (`lease_seconds`, two minutes by default) another
+kernel's resume adopts the tasks. Taking a lease is one conditional UPDATE, atomic on both
+databases, so two kernels racing for a task never both win.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Final, TypeVar
+
+from ._rows import iso, now
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+DEFAULT_LEASE_SECONDS: Final = 120.0
+LEASE_ENV: Final = "KLING_STUDIO_LEASE_SECONDS"
+_T = TypeVar("_T")
+
+
+_owner: tuple[int, str] | None = None
+
+
+def _machine() -> str:
+    """This machine, as this boot of it: the host name and the kernel's boot id (Linux)."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()[:8]
+    except OSError:
+        boot = "-"
+    return f"{socket.gethostname()[:40]}/{boot}"
+
+
+def new_owner() -> str:
+    """This process's id in the lease columns: machine, pid and a random tail. One per
+    process (every History in it shares it, so a fresh History after a restart of the work in
+    the same kernel is the same owner), a new one after a fork."""
+    global _owner
+    if _owner is None or _owner[0] != os.getpid():
+        _owner = (os.getpid(), f"{_machine()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+    return _owner[1]
+
+
+def _dead_here(owner: str) -> bool:
+    """True when `owner` is a process of this machine that no longer runs: its leases are
+    free at once (a restarted kernel takes its tasks back without waiting for them to run out).
+    A live process of that pid (even another one) keeps them: the safe way round."""
+    machine, _, rest = owner.rpartition(":")[0].rpartition(":")
+    if machine != _machine():
+        return False
+    try:
+        os.kill(int(rest), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, OSError):
+        return False
+    return False
+
+
+def lease_seconds_from(value: float | None) -> float:
+    from .. import config
+
+    if value is None:
+        configured = config.env(LEASE_ENV)
+        value = float(configured) if configured else DEFAULT_LEASE_SECONDS
+    if not value > 0:
+        raise ValueError(f"lease_seconds must be positive; got {value!r}")
+    return float(value)
+
+
+class Leases:
+    owner: str
+    lease_seconds: float
+
+    def _run(self, work: Callable[[Connection], _T], *, write: bool) -> _T:
+        raise NotImplementedError
+
+    def _lease_until(self) -> str | None:
+        return iso(now() + timedelta(seconds=self.lease_seconds))
+
+    def claim(self, local_id: str) -> bool:
+        """Take (or keep) the lease of a task: True when this kernel now follows it, False
+        when another kernel's lease on it is still running."""
+        from sqlalchemy import select
+
+        from ._schema import tasks
+
+        def work(conn: Connection) -> bool:
+            # Read and take in one write transaction, the row locked: two kernels racing for a
+            # task see one another's claim, and only one wins.
+            query = (
+                select(tasks.c.lease_owner, tasks.c.lease_until)
+                .where(tasks.c.local_id == local_id)
+                .with_for_update()
+            )
+            row = conn.execute(query).first()
+            if row is None:
+                return False
+            holder, until = row
+            free = (
+                holder is None
+                or holder == self.owner
+                or until is None
+                or until < (iso(now()) or "")
+                or _dead_here(holder)
+            )
+            if free:
+                conn.execute(
+                    tasks.update()
+                    .where(tasks.c.local_id == local_id)
+                    .values(lease_owner=self.owner, lease_until=self._lease_until())
+                )
+            return free
+
+        return self._run(work, write=True)
+
+    def renew(self, local_ids: Iterable[str]) -> int:
+        """Extend this kernel's leases on these tasks; returns how many it still holds."""
+        from ._schema import tasks
+
+        wanted = list(local_ids)
+        if not wanted:
+            return 0
+
+        def work(conn: Connection) -> int:
+            result = conn.execute(
+                tasks.update()
+                .where(tasks.c.local_id.in_(wanted), tasks.c.lease_owner == self.owner)
+                .values(lease_until=self._lease_until())
+            )
+            return int(result.rowcount)
+
+        return self._run(work, write=True)
+
+    def release(self, local_id: str | None = None) -> None:
+        """Give a task's lease back (it ended, or this kernel stops following it); with no id,
+        every lease this kernel holds (it closes its history: another may take them at once)."""
+        from ._schema import tasks
+
+        mine = tasks.c.lease_owner == self.owner
+        where = mine if local_id is None else (tasks.c.local_id == local_id) & mine
+
+        def work(conn: Connection) -> None:
+            conn.execute(tasks.update().where(where).values(lease_owner=None, lease_until=None))
+
+        self._run(work, write=True)

@@ -1,0 +1,84 @@
+"""The history's tables, one schema for SQLite and PostgreSQL (SQLAlchemy Core).
+
+The schema is changed only by Alembic revisions in `migrations/versions/` (run on connect, see
+`_engine.migrate`); this module describes the newest one for the queries. Times are ISO 8601
+UTC text with microseconds (fixed width, so text order is time order, on both databases), JSON
+is compact text, booleans are 0/1: a SQLite file stays readable with any SQLite tool.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, MetaData, Table, Text
+
+APP_ID: Final = 0x4B4C4E47  # "KLNG" in SQLite's PRAGMA application_id: marks the file as ours
+# Alembic revisions, oldest first; SQLite's PRAGMA user_version holds their count.
+REVISIONS: Final = ("0001", "0002", "0003")
+SCHEMA_VERSION: Final = len(REVISIONS)
+HEAD: Final = REVISIONS[-1]
+
+metadata = MetaData()
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("local_id", Text, primary_key=True),
+    Column("task_id", Text),
+    Column("status", Text, nullable=False),
+    Column("progress", Integer, nullable=False, default=0),
+    Column("prompt", Text, nullable=False),
+    Column("negative_prompt", Text),
+    Column("resolution", Text, nullable=False),
+    Column("duration", Integer, nullable=False),
+    Column("generate_audio", Integer, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("request", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("request_hash", Text, nullable=False),
+    Column("submitted_at", Text, nullable=False),
+    Column("created_at", Text),
+    Column("started_at", Text),
+    Column("finished_at", Text),
+    Column("updated_at", Text, nullable=False),
+    Column("estimated_time", Float),
+    Column("credits_reserved", Float),
+    Column("video_url", Text),
+    Column("video_path", Text),
+    Column("download_error", Text),
+    Column("url_expired", Integer, nullable=False, default=0),
+    Column("download_attempts", Integer, nullable=False, default=0),
+    Column("error_code", Text),
+    Column("error_type", Text),
+    Column("error_message", Text),
+    Column("unknown_reason", Text),
+    Column("group_id", Text),
+    Column("variant", Text),
+    Column("rating", Integer),
+    Column("winner", Integer),
+    Column("note", Text),
+    Column("raw", Text),
+    # 0002: who made it, and which kernel follows it until when (see _leases.py).
+    Column("author", Text),
+    Column("lease_owner", Text),
+    Column("lease_until", Text),
+    # 0003: the video's content hash; a shared history keeps its bytes in `videos`.
+    Column("video_sha256", Text),
+    Index("tasks_submitted", "submitted_at"),
+    Index("tasks_task_id", "task_id"),
+    Index("tasks_status", "status"),
+    Index("tasks_hash", "request_hash", "status"),
+    Index("tasks_group", "group_id"),
+    Index("tasks_author", "author", "submitted_at"),
+    Index("tasks_video", "video_path"),
+)
+
+# 0003: video bytes by content (shared histories only; a SQLite history keeps files on disk).
+videos = Table(
+    "videos",
+    metadata,
+    Column("sha256", Text, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("stored_at", Text, nullable=False),
+)

@@ -1,0 +1,608 @@
+"""The one place that knows about concurrency: many tasks in flight on one event loop.
+
+For each task the runner journals, submits, waits, and downloads the video, and tells whoever
+listens (the widget, a progress bar, a callback) with a small `card` after every change. The
+history is written before the create is sent, so a killed process loses nothing: `resume()`
+picks unfinished tasks up by id.
+
+Once a create has been sent the task may be paid for, so from then on:
+- only an answer that proves no task exists (an HTTP refusal, or a connection that was never
+  made) records it `rejected`; anything else is `unknown` or `created`, keeping any id;
+- a history write that fails (another program holds the lock, the disk is full, the file was
+  deleted) changes nothing about the task: the write is held and retried until it lands, the task
+  is followed on in memory, and its card says the history is behind;
+- a lookup that fails while following (a 404 just after the create, an outage) never makes it
+  `failed`: the runner keeps asking until its deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ..client._async import AsyncClient
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    CreateOutcomeUnknown,
+    HistoryError,
+    InputError,
+    KlingStudioError,
+    TransportError,
+    VideoExpiredError,
+    WaitTimeout,
+)
+from ..history._records import TaskRecord
+from ..history._store import History
+from ..history._videos import VideoCache
+from ..media._posters import poster_data_url
+from ..models import PreparedRequest, Task, VideoRequest
+from ..pictures import is_url
+from ..statuses import shown
+from ._cards import Live, card_from_record, error_text, live_from_record, settings_of
+from ._journal import Journal
+from ._outcomes import error_code, proves_no_task, task_id_in
+
+log = logging.getLogger("kling_studio")
+
+Listener = Callable[[dict[str, Any]], None]
+LOOKUP_RETRY_FIRST = 0.25  # seconds before asking again after a failed lookup, doubled
+LOOKUP_RETRY_MAX = 30.0
+PARTIAL_MAX_AGE = 3600.0  # seconds untouched before a download's temporary file is a leftover
+
+
+class Runner:
+    """Drives tasks from submit to a saved video, any number at once, on the current loop."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        history: History,
+        *,
+        cache: VideoCache | None = None,
+        max_in_flight: int = 8,
+        download_videos: bool = True,
+        wait_timeout: float | None = 3600.0,
+    ) -> None:
+        self.client = client
+        self.history = history
+        self.cache = cache or VideoCache(history.videos_dir)
+        self.download_videos = download_videos
+        self.wait_timeout = wait_timeout
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._live: dict[str, Live] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._listeners: list[Listener] = []
+        self._journal = Journal(self._emit, self._tasks)
+        # Leases (history/_leases.py): renewed while tasks are followed; after resume(), the
+        # same beat adopts tasks whose kernel stopped renewing (it died).
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._adopting = False
+        self._held_elsewhere = 0  # tasks another kernel followed at the last look
+
+    # --- listeners --------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(card)` after every change; returns the function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _emit(self, live: Live) -> None:
+        card = live.card()
+        for listener in list(self._listeners):
+            try:
+                listener(card)
+            except Exception:  # a broken listener must not stop the task
+                log.exception("a task listener failed")
+
+    # --- starting ---------------------------------------------------------------------------
+
+    def check(self, request: VideoRequest) -> None:
+        """Raise InputError now (before anything is scheduled) when the fields break a rule."""
+        request.check()
+
+    def start(
+        self,
+        request: VideoRequest | PreparedRequest,
+        *,
+        group_id: str | None = None,
+        variant: dict[str, Any] | None = None,
+    ) -> str:
+        """Schedule a task on the running loop; returns its local id at once.
+
+        Pass a PreparedRequest (from `client.prepare`) to have every input problem raised to
+        the caller before anything is scheduled.
+        """
+        prepared = request if isinstance(request, PreparedRequest) else None
+        request = prepared.request if prepared else request
+        assert isinstance(request, VideoRequest)
+        self.check(request)
+        local_id = uuid.uuid4().hex
+        live = Live(
+            local_id=local_id,
+            prompt=request.prompt,
+            settings=settings_of(
+                request.effective_resolution,
+                request.effective_duration,
+                bool(request.generate_audio),
+            ),
+        )
+        self._live[local_id] = live
+        self._emit(live)
+        self._spawn(self._drive_new(live, prepared or request, group_id, variant))
+        return local_id
+
+    async def run(
+        self,
+        request: VideoRequest | PreparedRequest,
+        *,
+        group_id: str | None = None,
+        variant: dict[str, Any] | None = None,
+    ) -> TaskRecord:
+        """Start a task and wait for its end (video saved); returns its history record."""
+        local_id = self.start(request, group_id=group_id, variant=variant)
+        return await self.finished(local_id)
+
+    async def finished(self, local_id: str) -> TaskRecord:
+        live = self._live.get(local_id)
+        if live is not None:
+            await live.done.wait()
+            if live.held.pending:  # the history could never take this task's last writes
+                message = (live.held.error or {}).get("message", "")
+                raise HistoryError(
+                    f"task {live.task_id or local_id} ended {live.status}, but the history could "
+                    f"not save it: {message}"
+                )
+        record = self.history.get(local_id)
+        if record is None:  # failed before it was journalled (e.g. a picture was refused)
+            raise KlingStudioError(error_text(live) if live else f"no task {local_id}")
+        return record
+
+    def cards(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Cards of the tasks in flight plus the newest finished ones, newest first."""
+        live = sorted(self._live.values(), key=lambda x: x.submitted, reverse=True)
+        cards = [x.card() for x in live]
+        seen = {x.local_id for x in live}
+        if len(cards) < limit:
+            for record in self.history.records(limit=limit):
+                if record.local_id not in seen and len(cards) < limit:
+                    cards.append(card_from_record(record))
+        return cards[: max(limit, len([x for x in live if not x.done.is_set()]))]
+
+    def unsaved(self, local_id: str) -> bool:
+        """Whether the history still lacks some of what this session knows of the task."""
+        live = self._live.get(local_id)
+        return bool(live is not None and live.held.pending)
+
+    def problem(self, local_id: str) -> str | None:
+        """What went wrong with a task this session drove, as its card says it (or None)."""
+        live = self._live.get(local_id)
+        error = (live.error or live.held.error) if live is not None else None
+        return str(error.get("message") or error.get("code")) if error else None
+
+    @property
+    def in_flight(self) -> int:
+        return sum(1 for x in self._live.values() if not x.done.is_set())
+
+    async def join(self) -> None:
+        """Wait until every scheduled task has ended."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        beat, self._heartbeat = self._heartbeat, None
+        self._adopting = False
+        if beat is not None and not beat.done():
+            if beat.get_loop() is asyncio.get_running_loop():
+                beat.cancel()
+                await asyncio.gather(beat, return_exceptions=True)
+            else:  # the beat runs on the loop the tasks ran on (e.g. the studio's engine)
+                beat.get_loop().call_soon_threadsafe(beat.cancel)
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for live in self._live.values():
+            if live.held.pending:
+                log.error(
+                    "closing with task %s (FoxAPI id %s, %s) not saved in the history",
+                    live.local_id,
+                    live.task_id,
+                    live.status,
+                )
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_ended)
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks and not self._adopting and self._heartbeat is not None:
+            self._heartbeat.cancel()  # nothing left to renew: no beat left pending
+            self._heartbeat = None
+
+    async def _beat(self) -> None:
+        """Renew this kernel's leases while it follows tasks; after resume(), adopt the tasks of
+        kernels that stopped renewing. Ends when this kernel follows nothing and no other
+        kernel holds a task it might have to take over."""
+        interval = self.history.lease_seconds / 3
+        while self._tasks or (self._adopting and self._held_elsewhere):
+            await asyncio.sleep(interval)
+            try:
+                followed = [x.local_id for x in self._live.values() if not x.done.is_set()]
+                self.history.renew(followed)
+                if self._adopting:
+                    await self._adopt()
+            except Exception:  # a busy or unreachable history: try again at the next beat
+                log.warning("renewing task leases failed", exc_info=True)
+
+    def _release(self, local_id: str) -> None:
+        try:
+            self.history.release(local_id)
+        except Exception:  # the lease runs out by itself
+            log.warning("releasing the lease of %s failed", local_id, exc_info=True)
+
+    # --- one task, start to end -------------------------------------------------------------
+
+    async def _drive_new(
+        self,
+        live: Live,
+        request: VideoRequest | PreparedRequest,
+        group_id: str | None,
+        variant: dict[str, Any] | None,
+    ) -> None:
+        try:
+            async with self._slots:
+                try:
+                    prepared = (
+                        request
+                        if isinstance(request, PreparedRequest)
+                        else await self.client.prepare(request)
+                    )
+                except InputError as exc:
+                    self._fail_local(live, "invalid_input", str(exc))
+                    return
+                except KlingStudioError as exc:
+                    self._fail_local(live, type(exc).__name__, str(exc))
+                    return
+                try:
+                    self.history.journal_submit(
+                        prepared, local_id=live.local_id, group_id=group_id, variant=variant
+                    )
+                except HistoryError as exc:  # not journalled, so not sent: nothing is paid
+                    self._fail_local(live, "history_unavailable", f"{exc} The task was not sent.")
+                    return
+                task = await self._create(live, prepared)
+                if task is not None:
+                    await self._follow(live, task)
+        except Exception as exc:  # never lose a task silently
+            log.exception("task %s stopped unexpectedly", live.local_id)
+            if live.sent:
+                self._lost_track(live, exc)
+            else:
+                self._fail_local(live, type(exc).__name__, str(exc))
+        finally:
+            await self._journal.settle(live)
+            live.done.set()
+            self._release(live.local_id)
+
+    async def _create(self, live: Live, prepared: PreparedRequest) -> Task | str | None:
+        """Send the create; the task (or, when only its id could be read, the id) to follow."""
+        live.sent = True
+        try:
+            task = await self.client.create(prepared)
+        except CreateOutcomeUnknown as exc:
+            return self._create_unknown(live, exc.reason, exc)
+        except Exception as exc:
+            if not proves_no_task(exc):  # e.g. a 200 whose body could not be read as a task
+                return self._create_unknown(live, f"{type(exc).__name__}: {exc}", exc)
+            self._journal.write(
+                live, "rejected", functools.partial(self.history.mark_rejected, live.local_id, exc)
+            )
+            live.status = "failed"
+            live.error = {"code": error_code(exc), "message": getattr(exc, "message", str(exc))}
+            live.finished = time.time()
+            self._emit(live)
+            return None
+        self._journal.write(
+            live, "created", functools.partial(self.history.mark_created, live.local_id, task)
+        )
+        self._apply(live, task)
+        return task
+
+    def _create_unknown(self, live: Live, reason: str, exc: BaseException) -> str | None:
+        """The create may have made a (paid) task: `unknown`, keeping any id its answer had;
+        with an id, the task is followed."""
+        task_id = task_id_in(exc)
+        self._journal.write(
+            live,
+            "unknown",
+            functools.partial(self.history.mark_unknown, live.local_id, reason, task_id=task_id),
+        )
+        live.task_id = task_id
+        live.status = "unknown"
+        live.error = {"code": "create_outcome_unknown", "message": str(exc)}
+        if task_id is None:
+            live.finished = time.time()
+        self._emit(live)
+        return task_id
+
+    async def _follow(self, live: Live, task: Task | str) -> None:
+        """Wait for the task's end, journalling every change, then save its video.
+
+        A failed lookup is not the task's end: it is paid for and goes on at FoxAPI, so the
+        runner asks again (backing off) until its deadline, and never calls it failed."""
+
+        def progress(fresh: Task) -> None:
+            # Called only when status or progress moved: journal it, then tell listeners.
+            self._journal.write(
+                live, "update", functools.partial(self.history.update, live.local_id, fresh)
+            )
+            self._clear_lookup_error(live)
+            self._apply(live, fresh)
+
+        # wait_timeout bounds waiting and saving the video together (a stalled download too).
+        deadline = None if self.wait_timeout is None else time.monotonic() + self.wait_timeout
+        failures = 0
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                final = await self.client.wait(task, timeout=left, on_progress=progress)
+                break
+            except WaitTimeout as exc:
+                live.error = {"code": "wait_timeout", "message": str(exc)}
+                self._emit(live)
+                return
+            except (ConfigurationError, InputError, AuthenticationError) as exc:
+                # Asking again cannot help (no key, a refused key): stop asking, but the task
+                # stays what it was; `resume` takes it up again.
+                live.error = {
+                    "code": "not_followed",
+                    "message": f"{exc} — the task was not followed further; "
+                    "`kling-studio resume` picks it up",
+                }
+                self._emit(live)
+                return
+            except (APIError, TransportError) as exc:
+                failures += 1
+                pause = min(LOOKUP_RETRY_MAX, LOOKUP_RETRY_FIRST * 2 ** (failures - 1))
+                if deadline is not None and time.monotonic() + pause >= deadline:
+                    live.error = {
+                        "code": "wait_timeout",
+                        "message": f"the task could not be looked up before the deadline ({exc}); "
+                        "it goes on at FoxAPI and `kling-studio resume` picks it up",
+                    }
+                    self._emit(live)
+                    return
+                live.error = {
+                    "code": "lookup_failed",
+                    "message": f"the task could not be looked up ({exc}); asking again",
+                }
+                self._emit(live)
+                await asyncio.sleep(pause)
+        self._clear_lookup_error(live)
+        self._journal.write(
+            live, "update", functools.partial(self.history.update, live.local_id, final)
+        )
+        self._apply(live, final)
+        if final.succeeded and final.video_url and self.download_videos:
+            await self._download(live, final.video_url, final.id, deadline)
+        elif final.succeeded and final.error is not None:  # completed, nothing to download
+            self._journal.write(
+                live,
+                "download_error",
+                functools.partial(
+                    self.history.set_download_error, live.local_id, final.error.message
+                ),
+            )
+            live.error = {"code": final.error.code, "message": final.error.message}
+        live.finished = live.finished or time.time()
+        self._emit(live)
+
+    @staticmethod
+    def _clear_lookup_error(live: Live) -> None:
+        if live.error is not None and live.error.get("code") == "lookup_failed":
+            live.error = None
+
+    async def _download(
+        self, live: Live, url: str, task_id: str, deadline: float | None = None
+    ) -> None:
+        local_id = live.local_id
+        try:
+            path = await self.cache.download(
+                url, task_id, http=self.client.public_http, deadline=deadline
+            )
+        except VideoExpiredError as exc:
+            write = functools.partial(
+                self.history.set_download_error, local_id, str(exc), expired=True
+            )
+            self._journal.write(live, "download", write)
+            live.error = {"code": "video_expired", "message": str(exc)}
+        except Exception as exc:
+            message = f"the video could not be saved ({type(exc).__name__}: {exc})"
+            if is_url(url):  # a broken link is retried by resume(); a bogus scheme never works
+                message += "; kling-studio tries again on the next resume"
+            self._journal.write(
+                live,
+                "download",
+                functools.partial(self.history.set_download_error, local_id, message),
+            )
+            live.error = {"code": "download_failed", "message": message}
+            log.warning("download of %s failed: %s", task_id, exc)
+        else:
+            self._journal.write(
+                live, "download", functools.partial(self.history.set_video, local_id, path)
+            )
+            live.has_video = True
+            live.poster = await asyncio.to_thread(poster_data_url, path)
+            live.error = None
+        self._emit(live)
+
+    def _apply(self, live: Live, task: Task) -> None:
+        live.task_id = task.id
+        live.status = shown(task.status)
+        live.progress = task.progress if not task.succeeded else 100
+        if task.estimated_time is not None:
+            live.estimate = task.estimated_time
+        if task.error is not None and task.failed:
+            live.error = {"code": task.error.code, "message": task.error.message}
+        if task.done:
+            live.finished = time.time()
+        self._emit(live)
+
+    def _fail_local(self, live: Live, code: str, message: str) -> None:
+        """The task ended before its create was sent: nothing exists at FoxAPI."""
+        live.status = "failed"
+        live.error = {"code": code, "message": message}
+        live.finished = time.time()
+        try:
+            record = self.history.get(live.local_id)
+        except HistoryError:
+            record = None
+        if record is not None and not record.done:
+            reject = functools.partial(
+                self.history.mark_rejected, live.local_id, KlingStudioError(message)
+            )
+            self._journal.write(live, "rejected", reject)
+        self._emit(live)
+
+    def _lost_track(self, live: Live, exc: BaseException) -> None:
+        """An unexpected error after the create was sent: the task may exist and be paid for,
+        so it is never called failed; without an id it is `unknown`."""
+        if live.task_id is None:
+            reason = f"kling-studio stopped after sending the create ({type(exc).__name__}: {exc})"
+            self._journal.write(
+                live, "unknown", functools.partial(self.history.mark_unknown, live.local_id, reason)
+            )
+            live.status = "unknown"
+        live.error = {
+            "code": "not_followed",
+            "message": f"kling-studio stopped following this task ({type(exc).__name__}: {exc}); "
+            "it may exist and be paid for: `kling-studio resume` picks it up",
+        }
+        self._emit(live)
+
+    # --- resume -----------------------------------------------------------------------------
+
+    async def resume(self) -> list[str]:
+        """Follow every unfinished task of the history to its end; fetch missing videos.
+
+        A record still `submitting` was journalled but its create's answer never came back (the
+        process died): it becomes `unknown`, since the task may exist. An `unknown` record whose
+        answer had an id is followed by that id.
+
+        Several kernels may resume one shared history: each task is taken by exactly one (its
+        lease, history/_leases.py); a task another live kernel follows is left to it, and from
+        now on this runner also adopts tasks whose kernel dies (once their lease runs out).
+
+        Temporary files of downloads that a killed process left are removed first; only those
+        untouched for an hour, since a live download (another kernel's) writes at least every
+        read timeout (60 s).
+        """
+        self.cache.clean_partials(older_than=PARTIAL_MAX_AGE)
+        self._adopting = True
+        resumed = await self._adopt()
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+        return resumed
+
+    async def _adopt(self) -> list[str]:
+        """Start following every unfinished task (and missing video) whose lease is free."""
+        resumed: list[str] = []
+        held_elsewhere = 0
+        for record in self.history.unfinished():
+            if record.local_id in self._live:
+                continue
+            if record.status == "unknown" and record.task_id is None:
+                continue  # nothing to follow: only a person can tell whether it exists
+            if not self.history.claim(record.local_id):
+                held_elsewhere += 1  # another kernel follows it
+                continue
+            if record.status == "submitting" or (record.task_id is None):
+                # Its kernel's lease ran out before the create's answer was journalled.
+                self.history.mark_unknown(
+                    record.local_id,
+                    "the process stopped after journalling the create, before its answer",
+                )
+                self._release(record.local_id)
+                continue
+            live = self._live_from(record)
+            self._emit(live)
+            self._spawn(self._drive_resumed(live, record.task_id))
+            resumed.append(record.local_id)
+        for record in self.history.missing_videos():
+            if record.local_id in self._live or record.task_id is None or not record.video_url:
+                continue
+            if not self.history.claim(record.local_id):
+                held_elsewhere += 1  # another kernel is downloading it
+                continue
+            live = self._live_from(record)
+            self._spawn(self._download_only(live, record.video_url, record.task_id))
+            resumed.append(record.local_id)
+        self._held_elsewhere = held_elsewhere
+        return resumed
+
+    def _live_from(self, record: TaskRecord) -> Live:
+        live = live_from_record(record)
+        live.sent = True  # a record past `submitting`: its create left long ago
+        self._live[record.local_id] = live
+        return live
+
+    async def _drive_resumed(self, live: Live, task_id: str) -> None:
+        try:
+            async with self._slots:
+                await self._follow(live, task_id)
+        except Exception as exc:
+            log.exception("resuming %s failed", task_id)
+            self._lost_track(live, exc)
+        finally:
+            await self._journal.settle(live)
+            live.done.set()
+            self._release(live.local_id)
+
+    async def _download_only(self, live: Live, url: str, task_id: str) -> None:
+        try:
+            await self._download(live, url, task_id)
+        finally:
+            await self._journal.settle(live)
+            live.done.set()
+            self._release(live.local_id)
+
+    # --- remix ------------------------------------------------------------------------------
+
+    def request_from(self, local_id: str, **changes: Any) -> VideoRequest:
+        """The request of a past task (pictures as the URLs it was sent with), with changes."""
+        record = self.history.get(local_id)
+        if record is None:
+            raise InputError(f"no task {local_id!r} in the history", field="local_id")
+        return request_from_record(record, **changes)
+
+
+def request_from_record(record: TaskRecord, **changes: Any) -> VideoRequest:
+    payload = dict(record.payload)
+    fields: dict[str, Any] = {
+        "prompt": payload.get("prompt", record.prompt),
+        "image": payload.get("image_url"),
+        "image_tail": payload.get("image_tail_url"),
+        "resolution": payload.get("resolution"),
+        "duration": payload.get("duration"),
+        "generate_audio": payload.get("generate_audio"),
+        "negative_prompt": payload.get("negative_prompt"),
+        "voice_ids": payload.get("voice_ids"),
+        "multi_prompt": [
+            {"prompt": s["prompt"], "duration": s["duration"]}
+            for s in payload.get("multi_prompt") or []
+        ]
+        or None,
+        "model": payload.get("model", record.model),
+    }
+    fields.update(changes)
+    return VideoRequest.build(**fields)

@@ -1,0 +1,398 @@
+"""Every shape that crosses between the studio and its front end, declared once.
+
+`js/protocol.gen.ts` is generated from this module (`python scripts/gen_protocol.py`), and
+`tests/studio/test_protocol.py` fails when the committed file differs from a fresh one, or when
+the Python that builds a shape (cards, rows, cells, traits) strays from its declaration here.
+
+To add a message kind: declare its fields (`<Kind>Msg`) and its reply's `data` below, add one
+entry to `REQUESTS`, write `Messages.msg_<kind>`, and regenerate. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal, NotRequired, TypedDict, cast
+
+from .. import contract as c
+from ..history._view import VIDEO_STATES, ErrorInfo, VideoState
+from ..statuses import RECORD_STATUSES, SHOWN, TICKING, RecordStatus, ShownStatus
+
+# --- words --------------------------------------------------------------------------------
+
+Slot = Literal["image", "image_tail"]
+# What a person sees (statuses.SHOWN): a card's, a history row's or a variant's status.
+TaskStatus = ShownStatus
+ParamValue = str | int | float | bool
+
+# --- traits -------------------------------------------------------------------------------
+
+
+class Backend(TypedDict):
+    mode: Literal["simulator", "foxapi"]
+    base_url: str
+    label: str
+
+
+class Rules(TypedDict):
+    """The contract's limits (contract.rules_for_front_end); the front end checks with these."""
+
+    prompt_max: int
+    negative_prompt_max: int
+    segment_prompt_max: int
+    segments_max: int
+    segment_min_seconds: int
+    voices_max: int
+    resolutions: list[str]
+    durations: list[int]
+    picture_formats: list[str]
+    picture_max_bytes: int
+    picture_min_side: int
+    aspect_min: float
+    aspect_max: float
+
+
+class Segment(TypedDict):
+    prompt: str
+    duration: int
+
+
+class Form(TypedDict):
+    prompt: str
+    negative_prompt: str
+    resolution: str
+    duration: int
+    generate_audio: bool
+    voice_ids: list[str]
+    multi_prompt: list[Segment]
+
+
+class PictureInfo(TypedDict):
+    name: str
+    source: Literal["file", "url"]
+    url: str | None
+    width: int
+    height: int
+    size: int
+    format: str
+    thumb: str | None  # a small data:image/jpeg URL made by Python
+    problems: list[str]
+
+
+class Pictures(TypedDict):
+    image: PictureInfo | None
+    image_tail: PictureInfo | None
+
+
+class BackendError(TypedDict):
+    message: str
+    at: float
+
+
+class CardSettings(TypedDict):
+    resolution: str
+    duration: int
+    generate_audio: bool
+
+
+class TaskCard(TypedDict):
+    local_id: str
+    task_id: str | None
+    status: TaskStatus
+    progress: int
+    prompt: str
+    created: float
+    elapsed: float
+    remaining: float | None
+    error: ErrorInfo | None
+    has_video: bool
+    poster: str | None  # a small data:image/jpeg URL once the video is saved
+    settings: CardSettings
+
+
+class HistoryRow(TypedDict):
+    local_id: str
+    task_id: str | None
+    user: str | None  # the author (a shared history holds several people's tasks)
+    status: TaskStatus
+    prompt: str
+    negative_prompt: str | None
+    resolution: str
+    duration: int
+    generate_audio: bool
+    created: float
+    finished: float | None
+    elapsed: float | None
+    error_code: str | None
+    error_message: str | None
+    has_video: bool
+    poster: str | None
+
+
+class Variant(TypedDict):
+    local_id: str | None
+    label: str
+    params: dict[str, ParamValue]  # only the differing parameters, already short
+    status: TaskStatus
+    progress: int
+    has_video: bool
+    poster: str | None
+    reused: bool
+    rating: int | None
+    winner: bool
+    note: str
+    error: ErrorInfo | None
+
+
+class Comparison(TypedDict):
+    group_id: str
+    title: str
+    confirm_above: int
+    differing: list[str]
+    variants: list[Variant]
+
+
+class Traits(TypedDict):
+    """Every trait of the widget (`AnyModel<Traits>` in the front end)."""
+
+    backend: Backend | None
+    rules: Rules | None
+    form: Form | None
+    pictures: Pictures | None
+    history_count: int
+    history_rev: int
+    error: BackendError | None
+    comparison: Comparison | None
+
+
+# --- requests (JS -> Python) and their replies' data -------------------------------------
+
+
+class Axes(TypedDict):
+    """One list per axis of the grid; an empty list means "the form's value"."""
+
+    prompts: list[str]
+    negative_prompts: list[str]
+    resolutions: list[str]
+    durations: list[int]
+    use_tail: list[bool]
+
+
+class PlanVariant(TypedDict):
+    label: str
+    params: dict[str, ParamValue]
+
+
+class ComparePlan(TypedDict):
+    count: int
+    variants: list[PlanVariant]
+    differing: list[str]
+    reused: int
+    confirm_above: NotRequired[int]  # EXTENSION asked for by the front end
+
+
+class SnapshotMsg(TypedDict):
+    pass
+
+
+class Snapshot(TypedDict):
+    cards: list[TaskCard]
+
+
+class SetPictureMsg(TypedDict):
+    slot: Slot
+    name: NotRequired[str]  # with the bytes as the one buffer
+    url: NotRequired[str]  # or a URL
+
+
+class ClearPictureMsg(TypedDict):
+    slot: Slot
+
+
+class GenerateMsg(TypedDict):
+    pass
+
+
+class LocalId(TypedDict):
+    local_id: str
+
+
+class HistoryMsg(TypedDict):
+    offset: NotRequired[int]
+    limit: NotRequired[int]
+    status: NotRequired[RecordStatus]
+    text: NotRequired[str]
+
+
+class HistoryPage(TypedDict):
+    rows: list[HistoryRow]
+    total: int
+
+
+class VideoMsg(TypedDict):
+    local_id: str
+    force_bytes: NotRequired[bool]  # EXTENSION: ask for the bytes when the URL failed
+
+
+class VideoReply(TypedDict):
+    url: str | None
+    mime: str
+    size: int | None
+    chunks: int
+
+
+class LoadSettingsMsg(TypedDict):
+    local_id: str
+
+
+class RemixMsg(TypedDict):
+    local_id: str
+    changes: dict[str, Any]  # form fields
+
+
+class ComparePlanMsg(TypedDict):
+    axes: Axes
+
+
+class CompareRunMsg(TypedDict):
+    axes: Axes
+    confirmed: bool
+
+
+class GroupId(TypedDict):
+    group_id: str
+
+
+class CompareOpenMsg(TypedDict):
+    group_id: str
+
+
+class RateMsg(TypedDict):
+    local_id: str
+    rating: NotRequired[int | None]  # null removes the rating
+    winner: NotRequired[bool]
+    note: NotRequired[str]
+
+
+class ContinueFromMsg(TypedDict):
+    local_id: str
+    slot: Slot  # "image_tail": use the last frame as the last frame
+
+
+class StitchMsg(TypedDict):
+    local_ids: list[str]  # in order; at least two finished videos
+
+
+# kind -> (the request's fields besides kind and req_id, the reply's data; None for null).
+# Every kind here has a `Messages.msg_<kind>` and the other way round (tests/studio).
+REQUESTS: Final[dict[str, tuple[type, type | None]]] = {
+    "snapshot": (SnapshotMsg, Snapshot),
+    "set_picture": (SetPictureMsg, PictureInfo),
+    "clear_picture": (ClearPictureMsg, None),
+    "generate": (GenerateMsg, LocalId),
+    "history": (HistoryMsg, HistoryPage),
+    "video": (VideoMsg, VideoReply),
+    "load_settings": (LoadSettingsMsg, None),
+    "remix": (RemixMsg, LocalId),
+    "compare_plan": (ComparePlanMsg, ComparePlan),
+    "compare_run": (CompareRunMsg, GroupId),
+    "compare_open": (CompareOpenMsg, None),
+    "rate": (RateMsg, None),
+    "continue_from": (ContinueFromMsg, PictureInfo),
+    "stitch": (StitchMsg, LocalId),
+}
+
+# --- messages Python -> JS ----------------------------------------------------------------
+
+
+class ReplyError(TypedDict):
+    message: str
+    field: NotRequired[str | None]
+
+
+class ReplyMessage(TypedDict):
+    kind: Literal["reply"]
+    req_id: str
+    ok: bool
+    data: NotRequired[Any]
+    error: NotRequired[ReplyError]
+
+
+class TaskMessage(TypedDict):
+    kind: Literal["task"]
+    card: TaskCard
+
+
+class VideoChunkMessage(TypedDict):
+    kind: Literal["video_chunk"]
+    req_id: str
+    seq: int
+    total: int
+    mime: str
+
+
+PUSHES: Final = (ReplyMessage, TaskMessage, VideoChunkMessage)
+
+# --- values the front end starts from -----------------------------------------------------
+
+
+def default_form() -> Form:
+    """The empty form (also the front end's EMPTY_FORM, generated from this)."""
+    return {
+        "prompt": "",
+        "negative_prompt": "",
+        "resolution": c.DEFAULT_RESOLUTION,
+        "duration": c.DEFAULT_DURATION,
+        "generate_audio": False,
+        "voice_ids": [],
+        "multi_prompt": [],
+    }
+
+
+def default_rules() -> Rules:
+    """The contract's limits (also the front end's DEFAULT_RULES, generated from this)."""
+    return cast(Rules, c.rules_for_front_end())  # tests/studio/test_protocol.py checks it
+
+
+# The constants the generated file exports, by their TypeScript names.
+CONSTANTS: Final[dict[str, Any]] = {
+    "TASK_STATUSES": [str(s) for s in SHOWN],
+    "RECORD_STATUSES": [str(s) for s in RECORD_STATUSES],
+    "TICKING_STATUSES": sorted(str(s) for s in TICKING),
+    "VIDEO_STATES": list(VIDEO_STATES),
+    "REQUEST_KINDS": list(REQUESTS),
+}
+
+# Every declared shape, in the order the generated file lists them.
+SHAPES: Final = (
+    Backend,
+    Rules,
+    Segment,
+    Form,
+    PictureInfo,
+    Pictures,
+    BackendError,
+    ErrorInfo,
+    CardSettings,
+    TaskCard,
+    HistoryRow,
+    Variant,
+    Comparison,
+    Traits,
+    Axes,
+    PlanVariant,
+    ComparePlan,
+    Snapshot,
+    LocalId,
+    HistoryPage,
+    VideoReply,
+    GroupId,
+    *(request for request, _reply in REQUESTS.values()),
+    ReplyError,
+    *PUSHES,
+)
+ALIASES: Final = {
+    "Slot": Slot,
+    "TaskStatus": TaskStatus,
+    "RecordStatus": RecordStatus,
+    "VideoState": VideoState,
+    "ParamValue": ParamValue,
+}
