@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from kling_studio.errors import HistoryError
+from kling_studio.history._schema import HEAD
 from kling_studio.history._store import SCHEMA_VERSION, History
 
 from ..postgres_server import PostgresServer
@@ -123,7 +124,7 @@ def test_a_first_version_sqlite_history_is_migrated_and_keeps_its_tasks(tmp_path
         assert h[new].user == "ada"
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0003"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
     conn.close()
 
 
@@ -166,7 +167,7 @@ def test_a_postgresql_history_from_an_older_revision_is_migrated(
     server.sql(database, "INSERT INTO alembic_version VALUES ('0001')")
     with History(postgres_url, user="ada") as h:
         assert h[h.journal_submit(prepared())].user == "ada"
-    assert server.sql(database, "SELECT version_num FROM alembic_version") == [("0003",)]
+    assert server.sql(database, "SELECT version_num FROM alembic_version") == [(HEAD,)]
 
 
 def test_a_newer_postgresql_schema_is_refused_with_nothing_changed(

@@ -129,15 +129,18 @@ def check(
     *,
     resets_at: datetime | None,
     who: str,
+    count: int = 1,
 ) -> None:
-    """Raise `BudgetExceeded` (or warn) if one more task costing `cost` goes over the budget."""
+    """Raise `BudgetExceeded` (or warn) if `count` more tasks (one by default; a comparison's
+    at once) costing `cost` in all go over the budget."""
     over = []
-    if budget.tasks is not None and spent.tasks + 1 > budget.tasks:
-        over.append(f"{spent.tasks} of {budget.tasks} tasks used")
+    if budget.tasks is not None and spent.tasks + count > budget.tasks:
+        needs = f" and this needs {count}" if count > 1 else ""
+        over.append(f"{spent.tasks} of {budget.tasks} tasks used{needs}")
     if budget.credits is not None and spent.credits + cost > budget.credits:
+        what = "this task needs" if count == 1 else f"these {count} tasks need"
         over.append(
-            f"{spent.credits:g} of {budget.credits:g} credits spent and this task needs "
-            f"about {cost:g}"
+            f"{spent.credits:g} of {budget.credits:g} credits spent and {what} about {cost:g}"
         )
     if not over:
         return

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from .. import contract as c
+
+if TYPE_CHECKING:
+    from ..models import VideoRequest
 
 
 class BillingKey(NamedTuple):
@@ -52,6 +55,17 @@ def billing_key(
         int(duration or c.DEFAULT_DURATION),
         audio,
         int(voices),
+    )
+
+
+def billing_key_of(request: VideoRequest) -> BillingKey:
+    """The billing settings of a request (its effective resolution and duration)."""
+    return billing_key(
+        model=request.model,
+        resolution=request.effective_resolution,
+        duration=request.effective_duration,
+        generate_audio=request.generate_audio,
+        voices=len(request.voice_ids or ()),
     )
 
 

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 #: Statuses whose create provably made no task: nothing was reserved.
 NOT_BILLED: Final = frozenset({"rejected"})
+#: Results made on this machine and never sent (a stitch's model is "kling-studio/stitch").
+LOCAL_MODEL_PREFIX: Final = "kling-studio/"
 
 By = Literal["day", "user", "settings"]
 BY: Final = ("day", "user", "settings")

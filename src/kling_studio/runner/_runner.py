@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ..budget import Budget, BudgetExceeded, PriceTable
 from ..client._async import AsyncClient
 from ..errors import (
     APIError,
@@ -38,6 +39,7 @@ from ..errors import (
     VideoExpiredError,
     WaitTimeout,
 )
+from ..history._budgets import Reservation
 from ..history._records import TaskRecord
 from ..history._store import History
 from ..history._videos import VideoCache
@@ -45,6 +47,7 @@ from ..media._posters import poster_data_url
 from ..models import PreparedRequest, Task, VideoRequest
 from ..pictures import is_url
 from ..statuses import shown
+from ._budgeting import Budgeting
 from ._cards import Live, card_from_record, error_text, live_from_record, settings_of
 from ._journal import Journal
 from ._outcomes import error_code, proves_no_task, task_id_in
@@ -69,8 +72,12 @@ class Runner:
         max_in_flight: int = 8,
         download_videos: bool = True,
         wait_timeout: float | None = 3600.0,
+        budget: Budget | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         self.client = client
+        # Budgets (runner/_budgeting.py): refused in start(), reserved with the journal row.
+        self.budgeting = Budgeting(history, budget, prices)
         self.history = history
         self.cache = cache or VideoCache(history.videos_dir)
         self.download_videos = download_videos
@@ -107,6 +114,10 @@ class Runner:
         """Raise InputError now (before anything is scheduled) when the fields break a rule."""
         request.check()
 
+    def check_budget(self, *requests: VideoRequest) -> None:
+        """Raise BudgetExceeded if starting all of `requests` together would go over a budget."""
+        self.budgeting.check(*requests)
+
     def start(
         self,
         request: VideoRequest | PreparedRequest,
@@ -123,6 +134,7 @@ class Runner:
         request = prepared.request if prepared else request
         assert isinstance(request, VideoRequest)
         self.check(request)
+        reservation = self.budgeting.before_start(request)  # BudgetExceeded: nothing sent
         local_id = uuid.uuid4().hex
         live = Live(
             local_id=local_id,
@@ -135,7 +147,7 @@ class Runner:
         )
         self._live[local_id] = live
         self._emit(live)
-        self._spawn(self._drive_new(live, prepared or request, group_id, variant))
+        self._spawn(self._drive_new(live, prepared or request, group_id, variant, reservation))
         return local_id
 
     async def run(
@@ -160,6 +172,8 @@ class Runner:
                     f"not save it: {message}"
                 )
         record = self.history.get(local_id)
+        if record is None and local_id in self.budgeting.refused:
+            raise self.budgeting.refused[local_id]
         if record is None:  # failed before it was journalled (e.g. a picture was refused)
             raise KlingStudioError(error_text(live) if live else f"no task {local_id}")
         return record
@@ -258,6 +272,7 @@ class Runner:
         request: VideoRequest | PreparedRequest,
         group_id: str | None,
         variant: dict[str, Any] | None,
+        reservation: Reservation | None = None,
     ) -> None:
         try:
             async with self._slots:
@@ -275,8 +290,16 @@ class Runner:
                     return
                 try:
                     self.history.journal_submit(
-                        prepared, local_id=live.local_id, group_id=group_id, variant=variant
+                        prepared,
+                        local_id=live.local_id,
+                        group_id=group_id,
+                        variant=variant,
+                        reservation=reservation,
                     )
+                except BudgetExceeded as exc:  # another kernel reserved it first: not sent
+                    self.budgeting.refused[live.local_id] = exc
+                    self._fail_local(live, "budget_exceeded", str(exc))
+                    return
                 except HistoryError as exc:  # not journalled, so not sent: nothing is paid
                     self._fail_local(live, "history_unavailable", f"{exc} The task was not sent.")
                     return
