@@ -285,9 +285,7 @@ class Budgets:
                 win = window(each.per, moment, started)
                 spent = spend_of(_spend_rows(conn, who, win.start), each, win.start)
                 costs = [each.unknown_task_credits if e is None else e for e in estimates]
-                check(
-                    each, spent, sum(costs), resets_at=win.resets_at, who=label, count=len(costs)
-                )
+                check(each, spent, sum(costs), resets_at=win.resets_at, who=label, count=len(costs))
 
         self._run(work, write=False)
 
