@@ -294,11 +294,14 @@ class Budgets:
     def estimate(self, request: VideoRequest, prices: PriceTable | None = None) -> Estimate:
         """The credits `request` will reserve: FoxAPI's figure for the last task (anyone's) with
         the same billing settings, else `prices`, else unknown."""
+        return self.estimate_key(billing_key_of(request), prices)
+
+    def estimate_key(self, key: BillingKey, prices: PriceTable | None = None) -> Estimate:
+        """The same, for billing settings (e.g. a form without pictures yet)."""
         from sqlalchemy import select
 
         from ._schema import tasks
 
-        key = billing_key_of(request)
         query = (
             select(
                 tasks.c.model,
