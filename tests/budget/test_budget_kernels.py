@@ -159,6 +159,6 @@ def test_a_teachers_budget_applies_in_the_students_kernel(
         if student.poll() is None:
             student.kill()
     assert refusal.startswith("REFUSED"), refusal
-    assert "1 of 1 tasks used" in refusal and "set by teacher" in refusal
+    assert "1 of 1 tasks used" in refusal and "set in the history by teacher" in refusal
     assert "resets at" in refusal and "Nothing was sent" in refusal
     assert route_counts(sim.stats())["create"] - creates == 1

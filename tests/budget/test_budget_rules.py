@@ -54,6 +54,11 @@ def test_n_tasks_let_n_through_and_refuse_the_next() -> None:
     assert caught.value.spent_tasks == 2
 
 
+def test_a_refusal_says_who_can_raise_the_budget() -> None:
+    with pytest.raises(BudgetExceeded, match=r"by mrs-k: ask them to raise it \(History"):
+        check(Budget(tasks=1), Spend(0, 1), 5, resets_at=None, who="ana", set_by="mrs-k")
+
+
 def test_credits_count_the_next_task_cost_too() -> None:
     budget = Budget(credits=30, per="day")
     resets = NOW + timedelta(hours=8)

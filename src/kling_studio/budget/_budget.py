@@ -130,6 +130,7 @@ def check(
     resets_at: datetime | None,
     who: str,
     count: int = 1,
+    set_by: str | None = None,
 ) -> None:
     """Raise `BudgetExceeded` (or warn) if `count` more tasks (one by default; a comparison's
     at once) costing `cost` in all go over the budget."""
@@ -149,10 +150,12 @@ def check(
         if resets_at is not None
         else ("it lasts for this session" if budget.per == "session" else "it never resets")
     )
-    message = (
-        f"budget of {budget.describe()} for {who}: {'; '.join(over)}; {when}. "
-        "Raise it with a larger Budget(...) (or ask whoever set it: History.set_budget)."
+    raise_it = (
+        "Raise it with a larger Budget(...)."
+        if set_by is None
+        else f"It was set in the history by {set_by}: ask them to raise it (History.set_budget)."
     )
+    message = f"budget of {budget.describe()} for {who}: {'; '.join(over)}; {when}. {raise_it}"
     if budget.action == "warn":
         warnings.warn(message, BudgetWarning, stacklevel=3)
         return

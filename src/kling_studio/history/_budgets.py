@@ -68,12 +68,11 @@ def lock_key(user: str) -> int:
 def reserve(conn: Connection, user: str, reservation: Reservation) -> None:
     """Raise BudgetExceeded (or warn) before the journal row is inserted, in its transaction."""
     teacher = _teacher_row(conn, user)
-    checks: list[tuple[Budget, str]] = []
+    checks: list[tuple[Budget, str | None]] = []
     if reservation.budget is not None:
-        checks.append((reservation.budget, user))
+        checks.append((reservation.budget, None))
     if teacher is not None:
-        budget, set_by = teacher
-        checks.append((budget, f"{user} (set by {set_by or 'the history'})"))
+        checks.append((teacher[0], teacher[1] or "someone"))
     if not checks:
         return
     if conn.dialect.name == "postgresql":
@@ -83,15 +82,15 @@ def reserve(conn: Connection, user: str, reservation: Reservation) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(user)})
     moment = now()
     rows = _spend_rows(conn, user, _earliest(checks, moment, reservation.session_started))
-    for budget, who in checks:
+    for budget, set_by in checks:
         win = window(budget.per, moment, reservation.session_started)
         spent = spend_of(rows, budget, win.start)
         cost = budget.unknown_task_credits if reservation.estimate is None else reservation.estimate
-        check(budget, spent, cost, resets_at=win.resets_at, who=who)
+        check(budget, spent, cost, resets_at=win.resets_at, who=user, set_by=set_by)
 
 
 def _earliest(
-    checks: list[tuple[Budget, str]], moment: datetime, session_started: datetime
+    checks: list[tuple[Budget, str | None]], moment: datetime, session_started: datetime
 ) -> datetime | None:
     starts = [window(b.per, moment, session_started).start for b, _ in checks]
     return None if any(s is None for s in starts) else min(s for s in starts if s is not None)
@@ -273,19 +272,27 @@ class Budgets:
 
         def work(conn: Connection) -> None:
             teacher = _teacher_row(conn, who)
-            found: list[tuple[Budget, str]] = []
+            found: list[tuple[Budget, str | None]] = []
             if budget is not None:
-                found.append((budget, who))
+                found.append((budget, None))
             if teacher is not None:
-                found.append((teacher[0], f"{who} (set by {teacher[1] or 'the history'})"))
+                found.append((teacher[0], teacher[1] or "someone"))
             moment = now()
-            for each, label in found:
+            for each, set_by in found:
                 if each.action != "refuse" or not estimates:
                     continue
                 win = window(each.per, moment, started)
                 spent = spend_of(_spend_rows(conn, who, win.start), each, win.start)
                 costs = [each.unknown_task_credits if e is None else e for e in estimates]
-                check(each, spent, sum(costs), resets_at=win.resets_at, who=label, count=len(costs))
+                check(
+                    each,
+                    spent,
+                    sum(costs),
+                    resets_at=win.resets_at,
+                    who=who,
+                    set_by=set_by,
+                    count=len(costs),
+                )
 
         self._run(work, write=False)
 
