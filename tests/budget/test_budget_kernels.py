@@ -34,12 +34,15 @@ KERNEL = textwrap.dedent(
         async with AsyncClient(poll_policy=policy) as client:
             budget = Budget(tasks=limit) if limit else None
             runner = Runner(client, history, budget=budget, download_videos=False)
+            # Uploaded beforehand, so that after "go" each start goes straight to its journal
+            # write, and the kernels' writes meet.
+            prepared = [await client.prepare(dict_request(i)) for i in range(n)]
             print("READY", flush=True)
             await asyncio.to_thread(sys.stdin.readline)  # "go": every kernel at once
             ids, refused = [], 0
-            for i in range(n):
+            for request in prepared:
                 try:
-                    ids.append(runner.start(dict_request(i)))
+                    ids.append(runner.start(request))
                 except BudgetExceeded:
                     refused += 1
             sent = 0
