@@ -150,3 +150,19 @@ def test_a_teachers_budget_is_stored_read_and_cleared(location: str) -> None:
     assert teacher.budget_for("ana") == Budget(credits=100, per="day")
     assert teacher.clear_budget("ana") is False
     teacher.close()
+
+
+async def test_a_budget_for_everyone_holds_a_user_without_their_own(
+    sim: Simulator, location: str
+) -> None:
+    History(location, user="teacher").set_budget(None, tasks=0, per="total")
+    history = History(location, user="ana")
+    before = api_requests(sim.stats())
+    async with AsyncClient(sim.api_key, sim.base_url) as client:
+        runner = Runner(client, history)  # no budget of her own
+        with pytest.raises(BudgetExceeded, match="set in the history by teacher") as caught:
+            runner.start(request())
+        await runner.aclose()
+    assert "it never resets" in str(caught.value)
+    assert api_requests(sim.stats()) == before
+    history.close()

@@ -144,5 +144,10 @@ class SpendingViews:
         return form_estimate(self.runner, self.form)
 
     def _refresh_spending(self) -> None:
-        self.set_trait("estimate", estimate_shape(form_estimate(self.runner, self.form)))
-        self.set_trait("spending", spending_shape(self.runner))
+        try:
+            estimate = estimate_shape(form_estimate(self.runner, self.form))
+            spending = spending_shape(self.runner)
+        except KlingStudioError:  # a busy or unreachable history: keep what is shown
+            return
+        self.set_trait("estimate", estimate)
+        self.set_trait("spending", spending)
