@@ -288,10 +288,11 @@ def _backend(args: argparse.Namespace) -> Iterator[tuple[str | None, str | None]
 
 
 async def _generate(args: argparse.Namespace) -> int:
-    from ._cli_spend import budget_from, dry_run
+    from ._cli_spend import budget_from, dry_run, warnings_in_one_line
     from .client._async import AsyncClient
     from .runner import Runner
 
+    warnings_in_one_line()
     request = _request_from(args)
     budget = budget_from(args.budget)
     history = _history_for(args)  # a history that cannot be opened fails before any upload

@@ -37,6 +37,15 @@ def test_dry_run_budget_and_spend_from_the_command_line(sim: Simulator, tmp_path
     assert len(refused.stderr.strip().splitlines()) == 1
     assert api_requests(sim) == before
 
+    blue = [*task[:4], "a blue field", *task[5:]]
+    warned = run(*blue, "--budget", "tasks=1,per=day,action=warn", server=sim)
+    assert warned.returncode == 0, warned.stderr  # sent all the same
+    # Besides the status lines ("<id>: pending"): one sentence, no Python warning noise.
+    (line,) = [x for x in warned.stderr.splitlines() if x.startswith("kling-studio:")]
+    assert "BudgetWarning" not in warned.stderr and ".py:" not in warned.stderr
+    assert line.startswith("kling-studio: warning: budget of 1 task a day for ")
+    assert "1 of 1 tasks used; it resets at" in line
+
     bad = run(*task, "--budget", "tasks=three", server=sim)
     assert bad.returncode == 2 and "--budget" in bad.stderr
 
@@ -44,7 +53,7 @@ def test_dry_run_budget_and_spend_from_the_command_line(sim: Simulator, tmp_path
     assert ledger.returncode == 0, ledger.stderr
     rows = json.loads(ledger.stdout)
     assert [(r["settings"], r["tasks"], r["credits"]) for r in rows] == [
-        ("kling-v3-image-to-video 720p 5 s", 1, 10.0)
+        ("kling-v3-image-to-video 720p 5 s", 2, 20.0)
     ]
     table = run("spend", "--history", history)
     assert table.returncode == 0 and "credits" in table.stdout
