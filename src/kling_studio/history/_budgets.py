@@ -67,6 +67,13 @@ def lock_key(user: str) -> int:
 
 def reserve(conn: Connection, user: str, reservation: Reservation) -> None:
     """Raise BudgetExceeded (or warn) before the journal row is inserted, in its transaction."""
+    if conn.dialect.name == "postgresql":
+        # First, before any read (so even under REPEATABLE READ the spend read below includes
+        # the rows of whoever held the lock before), and held until commit: this user's next
+        # journal write waits for this one. Other users' writes do not.
+        from sqlalchemy import text
+
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(user)})
     teacher = _teacher_row(conn, user)
     checks: list[tuple[Budget, str | None]] = []
     if reservation.budget is not None:
@@ -75,11 +82,6 @@ def reserve(conn: Connection, user: str, reservation: Reservation) -> None:
         checks.append((teacher[0], teacher[1] or "someone"))
     if not checks:
         return
-    if conn.dialect.name == "postgresql":
-        # Held until commit: this user's next journal write reads the spend including this row.
-        from sqlalchemy import text
-
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(user)})
     moment = now()
     rows = _spend_rows(conn, user, _earliest(checks, moment, reservation.session_started))
     for budget, set_by in checks:
