@@ -151,6 +151,19 @@ export interface Comparison {
   revealed: boolean;
 }
 
+/** What the form's request will reserve, shown next to Generate (studio/_spending.py). */
+export interface CostEstimate {
+  credits: number | null;
+  source: "last task" | "price table" | "unknown";
+  text: string;
+}
+
+/** The spend against the budgets that hold this user, shown in the header. */
+export interface Spending {
+  text: string;
+  over: boolean;
+}
+
 /** Every trait of the widget (`AnyModel<Traits>` in the front end). */
 export interface Traits {
   backend: Backend | null;
@@ -161,6 +174,8 @@ export interface Traits {
   history_rev: number;
   error: BackendError | null;
   comparison: Comparison | null;
+  estimate: CostEstimate | null;
+  spending: Spending | null;
 }
 
 /** One list per axis of the grid; an empty list means "the form's value". */
@@ -177,7 +192,19 @@ export interface PlanVariant {
   params: Record<string, ParamValue>;
 }
 
+/** What a comparison plan would cost (studio/_spending.py). */
+export interface PlanCosts {
+  credits: number;
+  unknown: number;
+  cost_text: string;
+  over_budget: string | null;
+}
+
 export interface ComparePlan {
+  credits: number;
+  unknown: number;
+  cost_text: string;
+  over_budget: string | null;
   count: number;
   variants: PlanVariant[];
   differing: string[];

@@ -16,6 +16,7 @@ import { chooseLayout, type Layout } from "./layout";
 import { formProblems, pictureProblems, readRules, type Problem } from "./rules";
 import { errorText, Rpc } from "./rpc";
 import { Scope } from "./scope";
+import { readEstimate, readSpending } from "./spend";
 import { styleElement } from "./styles";
 import type { Traits } from "./types";
 import { ChunkRouter, Limiter, type VideoDeps } from "./video";
@@ -160,6 +161,10 @@ export function mountStudio(model: AnyModel<Traits>, el: HTMLElement, opts: Stud
 
   header.show(model.get("backend"));
   banner.show(model.get("error"));
+  header.showSpending(readSpending(model.get("spending")));
+  gen.showEstimate(readEstimate(model.get("estimate")));
+  scope.on(model, "change:spending", () => header.showSpending(readSpending(model.get("spending"))));
+  scope.on(model, "change:estimate", () => gen.showEstimate(readEstimate(model.get("estimate"))));
   scope.on(model, "change:backend", () => header.show(model.get("backend")));
   scope.on(model, "change:error", () => banner.show(model.get("error")));
   scope.on(model, "change:rules", () => {

@@ -78,6 +78,10 @@ export const CSS = `
 .kls-root button.kls-generate-button { min-width: 120px; padding: 7px 18px; font-size: 1.05em; }
 .kls-reasons { list-style: none; margin: 0; padding: 0; color: var(--kls-bad); }
 .kls-reasons li[data-kind="info"] { color: var(--kls-fg2); }
+.kls-generate-side { display: flex; flex-direction: column; gap: 2px; }
+.kls-estimate { color: var(--kls-fg2); font-size: 0.92em; }
+.kls-spending { color: var(--kls-fg2); }
+.kls-spending[data-over="true"] { color: var(--kls-bad); }
 .kls-card-head { display: flex; justify-content: space-between; gap: 8px; }
 .kls-status { font-weight: 600; text-transform: capitalize; }
 .kls-prompt { word-break: break-word; white-space: pre-wrap; max-height: 4.5em; overflow: hidden; }

@@ -179,7 +179,7 @@ export class Builder {
       replace(this.variants);
       return;
     }
-    this.summary.textContent = planSummary(cur.plan.count, cur.plan.reused);
+    this.summary.textContent = [planSummary(cur.plan.count, cur.plan.reused), cur.plan.cost_text, cur.plan.over_budget].filter(Boolean).join(" — ");
     this.summary.className = "kls-compare-summary";
     replace(
       this.variants,

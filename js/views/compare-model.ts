@@ -9,7 +9,7 @@ import { grouped } from "../format";
 import { TICKING_STATUSES } from "../protocol.gen";
 import type { Rpc } from "../rpc";
 import type { Scope } from "../scope";
-import type { Comparison, ComparePlan, ParamValue, PlanVariant, RaterRating, Rules, TaskStatus, Traits, Variant } from "../types";
+import type { Comparison, ComparePlan, ParamValue, PlanCosts, PlanVariant, RaterRating, Rules, TaskStatus, Traits, Variant } from "../types";
 import type { VideoDeps } from "../video";
 
 // "queued": a variant waiting for its turn (Python runs a few at a time).
@@ -104,10 +104,20 @@ export function readPlan(raw: unknown): ComparePlan | null {
         .map((v) => ({ label: String(v["label"] ?? ""), params: (typeof v["params"] === "object" && v["params"] !== null ? v["params"] : {}) as Record<string, ParamValue> }))
     : [];
   const differing = Array.isArray(p["differing"]) ? p["differing"].filter((d): d is string => typeof d === "string") : [];
-  const plan: ComparePlan = { count: Math.max(0, Math.floor(p["count"])), variants, differing, reused: Math.max(0, Math.floor(num(p["reused"], 0))) };
+  const plan: ComparePlan = { count: Math.max(0, Math.floor(p["count"])), variants, differing, reused: Math.max(0, Math.floor(num(p["reused"], 0))), ...readPlanCosts(p) };
   const above = p["confirm_above"];
   if (typeof above === "number" && Number.isFinite(above)) plan.confirm_above = above;
   return plan;
+}
+
+/** A plan's cost (studio/_spending.py), checked: strings stay text. */
+export function readPlanCosts(p: Record<string, unknown>): PlanCosts {
+  return {
+    credits: num(p["credits"], 0),
+    unknown: Math.max(0, Math.floor(num(p["unknown"], 0))),
+    cost_text: typeof p["cost_text"] === "string" ? p["cost_text"] : "",
+    over_budget: typeof p["over_budget"] === "string" ? p["over_budget"] : null,
+  };
 }
 
 /** The `comparison` trait, checked; null when absent or unusable. */

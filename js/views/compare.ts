@@ -10,7 +10,7 @@ import { Builder } from "./compare-builder";
 import { readComparison, type CompareDeps } from "./compare-model";
 
 export { PLAN_DEBOUNCE_MS } from "./compare-builder";
-export { confirmText, linesOf, paramName, paramText, planSummary, raterLines, ratingSummaryText, readComparison, readPlan, readRaters, visibleParams, type CompareDeps } from "./compare-model";
+export { confirmText, linesOf, paramName, paramText, planSummary, raterLines, ratingSummaryText, readComparison, readPlan, readPlanCosts, readRaters, visibleParams, type CompareDeps } from "./compare-model";
 
 // --- the section ---
 

@@ -7,11 +7,14 @@ import type { FormStore } from "../form-store";
 import type { Problem } from "../rules";
 import { errorText, type Rpc } from "../rpc";
 import type { Scope } from "../scope";
+import type { CostEstimate } from "../types";
 
 export class GenerateView {
   readonly el: HTMLElement;
   readonly button: HTMLButtonElement;
   private readonly reasons: HTMLUListElement;
+  /** What the form's task would reserve (the `estimate` trait), as text. */
+  private readonly estimate: HTMLElement;
   private busy = false;
   private answer: { kind: "error" | "info"; text: string } | null = null;
   /** The task just started (the studio shows it in the player). */
@@ -25,9 +28,16 @@ export class GenerateView {
   ) {
     this.button = h("button", { type: "button", class: "kls-primary kls-generate-button", "data-testid": "kls-generate", text: "Generate", title: "Generate (Ctrl/⌘+Enter)", "aria-keyshortcuts": "Control+Enter Meta+Enter" });
     this.reasons = h("ul", { class: "kls-reasons", "data-testid": "kls-generate-reason", "aria-live": "polite" });
-    this.el = h("div", { class: "kls-generate" }, this.button, this.reasons);
+    this.estimate = h("div", { class: "kls-estimate", "data-testid": "kls-estimate", hidden: true });
+    this.el = h("div", { class: "kls-generate" }, this.button, h("div", { class: "kls-generate-side" }, this.estimate, this.reasons));
     scope.listen(this.button, "click", () => void this.generate());
     this.refresh();
+  }
+
+  showEstimate(e: CostEstimate | null): void {
+    this.estimate.textContent = e ? e.text : "";
+    this.estimate.hidden = e === null;
+    this.estimate.dataset["source"] = e ? e.source : "";
   }
 
   /** The user changed something: the last answer no longer describes the form. */

@@ -2,17 +2,26 @@
 
 import { h, replace } from "../dom";
 import type { Scope } from "../scope";
-import type { Backend, BackendError } from "../types";
+import type { Backend, BackendError, Spending } from "../types";
 
 export const SIMULATOR_TEXT = "Simulator — no API key set; videos are simulated";
 
 export class HeaderView {
   readonly el: HTMLElement;
   private readonly backend: HTMLElement;
+  private readonly spending: HTMLElement;
 
   constructor() {
     this.backend = h("span", { class: "kls-backend", "data-testid": "kls-backend" });
-    this.el = h("div", { class: "kls-header" }, h("h3", { text: "kling-studio" }), this.backend, h("span", { class: "kls-spacer" }));
+    this.spending = h("span", { class: "kls-spending", "data-testid": "kls-spending", hidden: true });
+    this.el = h("div", { class: "kls-header" }, h("h3", { text: "kling-studio" }), this.backend, this.spending, h("span", { class: "kls-spacer" }));
+  }
+
+  /** The spend against the budgets that hold this user (none: hidden). */
+  showSpending(s: Spending | null): void {
+    this.spending.textContent = s ? s.text : "";
+    this.spending.hidden = s === null;
+    this.spending.dataset["over"] = String(s?.over === true);
   }
 
   show(b: Backend | null | undefined): void {

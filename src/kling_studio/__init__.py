@@ -31,6 +31,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .budget import Budget, BudgetExceeded, BudgetWarning
     from .client import AsyncClient, Client, PollPolicy
     from .history import History
     from .models import PreparedRequest, Segment, Task, TaskError, VideoRequest
@@ -57,6 +58,10 @@ _LAZY = {
     "Simulator": ".simulator",
     "History": ".history",
     "Runner": ".runner",
+    # Budgets: BudgetExceeded is a KlingStudioError, loaded with the (pure, small) budget rules.
+    "Budget": ".budget",
+    "BudgetExceeded": ".budget",
+    "BudgetWarning": ".budget",
 }
 
 
@@ -79,6 +84,9 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
+    "Budget",
+    "BudgetExceeded",
+    "BudgetWarning",
     "Client",
     "ConfigurationError",
     "CreateOutcomeUnknown",

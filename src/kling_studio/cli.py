@@ -1,4 +1,4 @@
-"""The `kling-studio` command: generate, history, resume, simulator.
+"""The `kling-studio` command: generate, history, spend, resume, simulator.
 
 Exit status: 0 done, 1 the task or the service failed, 2 bad input (nothing was sent).
 The API key comes only from FOXAPI_API_KEY (an argument would land in the shell's history).
@@ -70,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
         help='segments: [{"prompt": "...", "duration": 2}, ...]',
     )
     gen.add_argument("--out", type=Path, metavar="FILE.mp4", help="copy the video here")
+    gen.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the credits the task would reserve (and whether a budget refuses it); "
+        "send nothing",
+    )
+    gen.add_argument(
+        "--budget",
+        metavar="SPEC",
+        help="refuse the task if it takes your spend past this: comma-separated "
+        "credits=N, tasks=N, per=session|day|total (default session), action=refuse|warn; "
+        "e.g. --budget tasks=3,per=day or --budget credits=200,per=day,action=warn. Counted "
+        "over your tasks in the history, with any budget set there for you",
+    )
     gen.add_argument("--json", action="store_true", help="print the final task as JSON")
     gen.add_argument(
         "--timeout",
@@ -97,12 +111,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this author's tasks ('me': mine; default: everyone's)",
     )
 
+    spend = sub.add_parser("spend", help="the credits ledger: tasks and credits per day and user")
+    spend.add_argument(
+        "--by",
+        action="append",
+        choices=["day", "user", "settings"],
+        help="group by (repeatable; default: --by day --by user)",
+    )
+    spend.add_argument("--user", metavar="NAME", help="only this author's tasks ('me': mine)")
+    spend.add_argument("--simulator", action="store_true", help="the simulated tasks' ledger")
+    spend_fmt = spend.add_mutually_exclusive_group()
+    spend_fmt.add_argument("--json", action="store_true")
+    spend_fmt.add_argument("--csv", action="store_true")
+
     res = sub.add_parser("resume", help="follow unfinished tasks to the end, save videos")
     res.add_argument("--json", action="store_true")
     res.add_argument("--timeout", type=float, default=1800.0, help="total deadline (s)")
     _backend_options(res)
 
-    for command in (gen, hist, res):
+    for command in (gen, hist, spend, res):
         _history_option(command, argparse.SUPPRESS)
 
     sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
@@ -147,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(args)
         if args.command == "history":
             return _history(args)
+        if args.command == "spend":
+            from ._cli_spend import spend
+
+            return spend(_history_for(args), args)
         if args.command == "generate":
             return asyncio.run(_generate(args))
         if args.command == "resume":
@@ -257,15 +288,23 @@ def _backend(args: argparse.Namespace) -> Iterator[tuple[str | None, str | None]
 
 
 async def _generate(args: argparse.Namespace) -> int:
+    from ._cli_spend import budget_from, dry_run, warnings_in_one_line
     from .client._async import AsyncClient
     from .runner import Runner
 
+    warnings_in_one_line()
     request = _request_from(args)
+    budget = budget_from(args.budget)
     history = _history_for(args)  # a history that cannot be opened fails before any upload
+    if args.dry_run:
+        return dry_run(request, history, budget)
     with _backend(args) as (key, base_url):
         async with AsyncClient(key, base_url) as client:
+            runner = Runner(
+                client, history, max_in_flight=1, wait_timeout=args.timeout, budget=budget
+            )
+            runner.check_budget(request)  # BudgetExceeded before any upload
             prepared = await client.prepare(request)  # every input problem raises here
-            runner = Runner(client, history, max_in_flight=1, wait_timeout=args.timeout)
             with _ProgressDisplay(enabled=sys.stderr.isatty()) as display:
                 runner.subscribe(display.update)
                 record = await runner.run(prepared)

@@ -79,6 +79,11 @@ TASK_ID_PATTERN: Final = r"[^\x00-\x1f\x7f/\\?#%]{1,200}"
 NOT_FOUND_GRACE_S: Final = 30.0
 # A download larger than this cannot be a Kling video (a 10 s 4K clip is around 100 MB).
 MAX_VIDEO_BYTES: Final = 1024 * 1024 * 1024
+# Whether a failed task's credits are refunded is unknown: they count against budgets until the
+# server reports otherwise (a later `usage.credits_reserved` replaces the figure).
+FAILED_TASKS_REFUNDED: Final = False
+# The seed page: 4k is billed without regard to generate_audio and voice_ids.
+BILLING_IGNORES_AUDIO_AT: Final = frozenset({"4k"})
 
 
 def rules_for_front_end() -> dict[str, object]:

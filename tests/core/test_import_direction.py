@@ -28,16 +28,21 @@ ALLOWED: dict[str, set[str]] = {
     "statuses": set(),
     **{part: BOTTOM for part in BOTTOM - {"statuses"}},
     "client": BOTTOM,
+    # Budgets, estimates and the ledger: pure rules over the bottom layer; the history holds
+    # them (check-and-reserve in the journal's transaction), the runner asks before sending.
+    "budget": BOTTOM,
     "media": BOTTOM,  # posters, last frames, stitching: PyAV on files, nothing above pictures
     "history": BOTTOM
-    | {"client", "media"},  # the video cache may download through the client's transport
-    "runner": BOTTOM | {"client", "history", "media"},
-    "compare": BOTTOM | {"client", "history", "runner", "media"},
-    "studio": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator"},
-    "cli": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator"},
+    | {"client", "media", "budget"},  # the video cache may download through the client's transport
+    "runner": BOTTOM | {"client", "history", "media", "budget"},
+    "compare": BOTTOM | {"client", "history", "runner", "media", "budget"},
+    "studio": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator", "budget"},
+    "cli": BOTTOM
+    | {"client", "history", "runner", "compare", "media", "simulator", "budget", "_cli_spend"},
+    "_cli_spend": BOTTOM | {"budget"},  # `spend`, `generate --budget/--dry-run` (beside cli)
     "simulator": set(),
     "__main__": {"cli"},
-    "__init__": BOTTOM | {"client", "history", "runner", "studio", "simulator"},
+    "__init__": BOTTOM | {"client", "history", "runner", "studio", "simulator", "budget"},
 }
 
 

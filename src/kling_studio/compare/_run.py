@@ -247,6 +247,9 @@ async def run_grid(
     if (plans_dir(history) / f"{group_id}.json").exists() or history.comparison_plan(group_id):
         raise InputError(f"a comparison {group_id!r} exists already; pick another id", "group_id")
 
+    # Over budget, the grid is refused whole before its first upload (runner/_budgeting.py);
+    # each task is still held to the budget when it is journalled.
+    runner.check_budget(*[v.request for v in plan if not (reuse and reusable(history, v.hash))])
     entries: list[Entry] = []
     jobs: list[tuple[Entry, PreparedRequest]] = []
     for variant in plan:

@@ -233,10 +233,10 @@ class Reading:
         joined = tasks.outerjoin(
             mine, and_(mine.c.local_id == tasks.c.local_id, mine.c.user == self.user)
         )
-        columns = [tasks, mine.c.rating, mine.c.winner, mine.c.note]
+        query = select(tasks, mine.c.rating, mine.c.winner, mine.c.note)
         if self.shared:
-            columns.append(video_stored())
-        query = select(*columns).select_from(joined).where(where).order_by(*order)
+            query = query.add_columns(video_stored())
+        query = query.select_from(joined).where(where).order_by(*order)
         if limit is not None:
             query = query.limit(int(limit))
         if offset:

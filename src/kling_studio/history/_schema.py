@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, M
 
 APP_ID: Final = 0x4B4C4E47  # "KLNG" in SQLite's PRAGMA application_id: marks the file as ours
 # Alembic revisions, oldest first; SQLite's PRAGMA user_version holds their count.
-REVISIONS: Final = ("0001", "0002", "0003", "0004")
+REVISIONS: Final = ("0001", "0002", "0003", "0004", "0005")
 SCHEMA_VERSION: Final = len(REVISIONS)
 HEAD: Final = REVISIONS[-1]
 
@@ -61,6 +61,8 @@ tasks = Table(
     Column("lease_until", Text),
     # 0003: the video's content hash; a shared history keeps its bytes in `videos`.
     Column("video_sha256", Text),
+    # 0005: the credits expected when it was journalled (counted until FoxAPI reports its own).
+    Column("credits_estimate", Float),
     Index("tasks_submitted", "submitted_at"),
     Index("tasks_task_id", "task_id"),
     Index("tasks_status", "status"),
@@ -100,4 +102,18 @@ comparisons = Table(
     Column("author", Text),
     Column("created_at", Text, nullable=False),
     Column("plan", Text, nullable=False),
+)
+
+# 0005: budgets a teacher sets in a shared history, per user or for everyone ("*"); every kernel
+# of that user honours them (history/_budgets.py).
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("user", Text, primary_key=True),
+    Column("credits", Float),
+    Column("tasks", Integer),
+    Column("per", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("set_by", Text),
+    Column("set_at", Text, nullable=False),
 )

@@ -38,6 +38,7 @@ from ..errors import HistoryError
 from ..models import PreparedRequest, Task
 from . import _url
 from ._blobs import Videos, file_sha256, keep_bytes
+from ._budgets import Budgets, Reservation, reserve
 from ._faults import HistoryBusy, HistoryGone, file_identity
 from ._leases import Leases, lease_seconds_from, new_owner
 from ._ratings import Ratings
@@ -57,12 +58,12 @@ __all__ = ["DB_NAME", "SCHEMA_VERSION", "History", "HistoryBusy", "HistoryGone"]
 
 DB_NAME: Final = _url.DB_NAME
 VIDEOS_DIR: Final = "videos"
-SCHEMA_VERSION: Final = 4  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
+SCHEMA_VERSION: Final = 5  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
 
 _T = TypeVar("_T")
 
 
-class History(Reading, Ratings, Leases, Videos):
+class History(Reading, Ratings, Leases, Videos, Budgets):
     """The task journal and its reader. Usable from several threads and several processes.
 
     `location`: a path (a file, or an existing folder to hold `history.sqlite3`), a
@@ -86,6 +87,7 @@ class History(Reading, Ratings, Leases, Videos):
         # Which kernel follows which task (see _leases.py): this History's id, and how long a
         # silent kernel keeps its tasks (KLING_STUDIO_LEASE_SECONDS, else two minutes).
         self.owner = new_owner()
+        self.started_at = now()  # a per-session budget counts from here (or from its Runner's)
         self.lease_seconds = lease_seconds_from(lease_seconds)
         self.busy_timeout = float(busy_timeout)
         self.shared = self.location.shared
@@ -227,8 +229,13 @@ class History(Reading, Ratings, Leases, Videos):
         local_id: str | None = None,
         group_id: str | None = None,
         variant: dict[str, Any] | None = None,
+        reservation: Reservation | None = None,
     ) -> str:
-        """Record a task before its create is sent (status `submitting`); returns its local id."""
+        """Record a task before its create is sent (status `submitting`); returns its local id.
+
+        With a `reservation` (the runner always gives one), the task is held to its budgets and
+        the teacher's in the same transaction as the insert: BudgetExceeded, nothing recorded.
+        """
         from sqlalchemy.exc import IntegrityError
 
         from ._schema import tasks
@@ -260,9 +267,12 @@ class History(Reading, Ratings, Leases, Videos):
             # The kernel that sends the create follows the task: nobody else polls it.
             "lease_owner": self.owner,
             "lease_until": self._lease_until(),
+            "credits_estimate": reservation.estimate if reservation is not None else None,
         }
 
         def work(conn: Connection) -> None:
+            if reservation is not None:  # check and reserve in this one transaction
+                reserve(conn, self.user, reservation)
             try:
                 with conn.begin_nested():  # PostgreSQL: keep the transaction usable
                     conn.execute(tasks.insert().values(row))

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ..budget import Budget, BudgetExceeded, PriceTable
 from ..client._async import AsyncClient
 from ..errors import (
     CreateOutcomeUnknown,
@@ -32,11 +33,13 @@ from ..errors import (
     InputError,
     KlingStudioError,
 )
+from ..history._budgets import Reservation
 from ..history._records import TaskRecord
 from ..history._store import History
 from ..history._videos import VideoCache
 from ..models import PreparedRequest, VideoRequest
 from ..tasks import Task
+from ._budgeting import Budgeting
 from ._cards import Live, card_from_record, error_text, settings_of
 from ._journal import Journal
 from ._outcomes import error_code, proves_no_task, task_id_in
@@ -64,8 +67,12 @@ class Runner(Resuming):
         max_in_flight: int = 8,
         download_videos: bool = True,
         wait_timeout: float | None = 3600.0,
+        budget: Budget | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         self.client = client
+        # Budgets (runner/_budgeting.py): refused in start(), reserved with the journal row.
+        self.budgeting = Budgeting(history, budget, prices)
         self.history = history
         self.cache = cache or VideoCache(history.videos_dir)
         self.download_videos = download_videos
@@ -103,6 +110,10 @@ class Runner(Resuming):
         """Raise InputError now (before anything is scheduled) when the fields break a rule."""
         request.check()
 
+    def check_budget(self, *requests: VideoRequest) -> None:
+        """Raise BudgetExceeded if starting all of `requests` together would go over a budget."""
+        self.budgeting.check(*requests)
+
     def start(
         self,
         request: VideoRequest | PreparedRequest,
@@ -119,6 +130,7 @@ class Runner(Resuming):
         request = prepared.request if prepared else request
         assert isinstance(request, VideoRequest)
         self.check(request)
+        reservation = self.budgeting.before_start(request)  # BudgetExceeded: nothing sent
         local_id = uuid.uuid4().hex
         live = Live(
             local_id=local_id,
@@ -131,7 +143,7 @@ class Runner(Resuming):
         )
         self._live[local_id] = live
         self._emit(live)
-        self._spawn(self._drive_new(live, prepared or request, group_id, variant))
+        self._spawn(self._drive_new(live, prepared or request, group_id, variant, reservation))
         return local_id
 
     async def run(
@@ -156,6 +168,8 @@ class Runner(Resuming):
                     f"not save it: {message}"
                 )
         record = self.history.get(local_id)
+        if record is None and local_id in self.budgeting.refused:
+            raise self.budgeting.refused[local_id]
         if record is None:  # failed before it was journalled (e.g. a picture was refused)
             raise KlingStudioError(error_text(live) if live else f"no task {local_id}")
         return record
@@ -273,6 +287,7 @@ class Runner(Resuming):
         request: VideoRequest | PreparedRequest,
         group_id: str | None,
         variant: dict[str, Any] | None,
+        reservation: Reservation | None = None,
     ) -> None:
         try:
             async with self._slots:
@@ -290,8 +305,16 @@ class Runner(Resuming):
                     return
                 try:
                     self.history.journal_submit(
-                        prepared, local_id=live.local_id, group_id=group_id, variant=variant
+                        prepared,
+                        local_id=live.local_id,
+                        group_id=group_id,
+                        variant=variant,
+                        reservation=reservation,
                     )
+                except BudgetExceeded as exc:  # another kernel reserved it first: not sent
+                    self.budgeting.refused[live.local_id] = exc
+                    self._fail_local(live, "budget_exceeded", str(exc))
+                    return
                 except HistoryError as exc:  # not journalled, so not sent: nothing is paid
                     self._fail_local(live, "history_unavailable", f"{exc} The task was not sent.")
                     return

@@ -20,6 +20,7 @@ from ..models import VideoRequest
 from ..pictures import PictureSource
 from ..runner import Runner
 from ._protocol import ComparePlan, Comparison, Variant
+from ._spending import plan_costs
 
 AXES: Final = ("prompts", "negative_prompts", "resolutions", "durations", "use_tail")
 PARAM_TEXT_MAX: Final = 160  # params in a cell are short; the full text is in compare_df()
@@ -53,6 +54,7 @@ class Desk:
             "differing": differing,
             "reused": cmp.count_reusable(self.history, grid),
             "confirm_above": cmp.CONFIRM_ABOVE,  # EXTENSION asked for by the front end
+            **plan_costs(self.runner, grid),
         }
 
     async def run(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import compare as cmp
+from ..budget import BudgetExceeded
 from ..errors import HistoryError, InputError, KlingStudioError
 from ..pictures import Picture, is_url
 from ..runner import request_from_record
@@ -46,7 +47,7 @@ class Messages:
         except KlingStudioError as exc:
             field = getattr(exc, "field", None)
             self.reply(req_id, ok=False, error={"message": str(exc), "field": field})
-            if not isinstance(exc, InputError):
+            if not isinstance(exc, InputError | BudgetExceeded):  # answered beside the button
                 self.studio._show_error(exc)
         except Exception as exc:
             self.reply(req_id, ok=False, error={"message": f"{type(exc).__name__}: {exc}"})

@@ -166,6 +166,21 @@ class Comparison(TypedDict):
     revealed: bool  # false while blind and the viewer has not rated every variant
 
 
+class CostEstimate(TypedDict):
+    """What the form's request will reserve, shown next to Generate (studio/_spending.py)."""
+
+    credits: float | None  # None: unknown until a first task with these billing settings
+    source: Literal["last task", "price table", "unknown"]
+    text: str
+
+
+class Spending(TypedDict):
+    """The spend against the budgets that hold this user, shown in the header."""
+
+    text: str  # e.g. "Spent 20 of 50 credits today · 2 of 3 tasks this session"
+    over: bool  # at or past a limit: the next task would be refused (or warned about)
+
+
 class Traits(TypedDict):
     """Every trait of the widget (`AnyModel<Traits>` in the front end)."""
 
@@ -177,6 +192,8 @@ class Traits(TypedDict):
     history_rev: int
     error: BackendError | None
     comparison: Comparison | None
+    estimate: CostEstimate | None
+    spending: Spending | None  # None: no budget holds this user
 
 
 # --- requests (JS -> Python) and their replies' data -------------------------------------
@@ -197,7 +214,16 @@ class PlanVariant(TypedDict):
     params: dict[str, ParamValue]
 
 
-class ComparePlan(TypedDict):
+class PlanCosts(TypedDict):
+    """What a comparison plan would cost (studio/_spending.py)."""
+
+    credits: float  # the known estimates of the variants that would be sent, added up
+    unknown: int  # variants whose cost is unknown until a first task with their settings
+    cost_text: str  # e.g. "≈ 40 credits for 4 tasks"
+    over_budget: str | None  # why running it would be refused whole (BudgetExceeded), if so
+
+
+class ComparePlan(PlanCosts):
     count: int
     variants: list[PlanVariant]
     differing: list[str]
@@ -398,9 +424,12 @@ SHAPES: Final = (
     RaterRating,
     Variant,
     Comparison,
+    CostEstimate,
+    Spending,
     Traits,
     Axes,
     PlanVariant,
+    PlanCosts,
     ComparePlan,
     Snapshot,
     LocalId,

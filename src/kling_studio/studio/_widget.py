@@ -21,6 +21,7 @@ import traitlets
 
 from .. import compare as cmp
 from .. import contract as c
+from ..budget import Budget, PriceTable
 from ..client._async import AsyncClient
 from ..client._engine import Engine
 from ..errors import InputError
@@ -38,6 +39,7 @@ from ._protocol import ComparePlan, PictureInfo
 from ._protocol import Comparison as ComparisonValue
 from ._shapes import FORM_FIELDS, check_slot, default_form, picture_info
 from ._snippets import Snippets, snippets
+from ._spending import SpendingViews
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,10 +57,12 @@ class _Shown:
 _SHOWN = _Shown()
 
 
-class Studio(anywidget.AnyWidget):
+class Studio(SpendingViews, anywidget.AnyWidget):
     """Pick frames, write a prompt, press Generate, watch it run, play the video inline.
 
     With no key (argument or FOXAPI_API_KEY) it runs on the built-in simulator and says so.
+    `budget=Budget(...)` caps this user's spend (with any budget a teacher set in the history);
+    `prices` is a price table for estimates before a first task with given settings.
     """
 
     _esm = STATIC / "widget.js"
@@ -71,6 +75,8 @@ class Studio(anywidget.AnyWidget):
     history_rev = traitlets.Int(0).tag(sync=True)
     error = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
     comparison = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    estimate = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    spending = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
 
     def __init__(
         self,
@@ -84,6 +90,8 @@ class Studio(anywidget.AnyWidget):
         time_scale: float = 0.2,
         max_in_flight: int = 4,
         resume: bool = True,
+        budget: Budget | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         # Keyword-only and no **kwargs: a misspelt option is an error, not silently ignored.
         backend = choose_backend(api_key, base_url, simulator=simulator, time_scale=time_scale)
@@ -120,7 +128,9 @@ class Studio(anywidget.AnyWidget):
         with contextlib.suppress(RuntimeError):
             self._engine.set_home(asyncio.get_running_loop())
         self.client = AsyncClient(backend.api_key, backend.base_url)
-        self.runner = Runner(self.client, store, max_in_flight=max_in_flight)
+        self.runner = Runner(
+            self.client, store, max_in_flight=max_in_flight, budget=budget, prices=prices
+        )
         self._pictures: dict[str, Picture | str | None] = {"image": None, "image_tail": None}
         self._background: set[asyncio.Future[Any]] = set()
         self._desk = Desk(self.runner, self.client, self._set_comparison)
@@ -128,6 +138,7 @@ class Studio(anywidget.AnyWidget):
         self._messages = Messages(self)
         self._fallback = Fallback("kling-studio")
         self.on_msg(self._on_message)
+        self.observe(lambda _change: self._refresh_spending(), names="form")
         self._refresh_history()
         if resume:
             self._engine.submit(self.runner.resume()).add_done_callback(self._engine_done)
@@ -457,6 +468,7 @@ class Studio(anywidget.AnyWidget):
 
     async def _submit(self, request: VideoRequest) -> str:
         """On the engine: check, upload, start. The caller refreshes the history traits."""
+        self.runner.check_budget(request)  # BudgetExceeded before any upload
         prepared = await self.client.prepare(request)
         return self.runner.start(prepared)
 
@@ -470,6 +482,7 @@ class Studio(anywidget.AnyWidget):
     def _refresh_history(self) -> None:
         self.history_count = self.history.count(user=self.shown_user)
         self.history_rev += 1
+        self._refresh_spending()  # a task's credits may have come: spend and estimate move
 
     # --- pictures ---------------------------------------------------------------------------
 
