@@ -6,10 +6,11 @@ kernel resumes them all, or K kernels (separate processes, each with its own API
 together and resume them. The simulator counts, per task, the GETs and the video downloads
 made after the creator died; the figure is GETs per task with K kernels against one kernel
 alone (target: at most 1.1x), and every task must be downloaded exactly once. The two modes
-alternate round by round, on a SQLite file and on PostgreSQL.
+alternate round by round, on a SQLite file and on PostgreSQL. The "go" comes a fixed time
+(`--go-after`) after creating began, so the tasks are equally old at the go in both modes.
 
     python -m benchmarks.shared_resume [--tasks 100] [--kernels 16] [--rounds 3]
-        [--time-scale 0.2] [--lease 30] [--backends sqlite,postgresql] [--json]
+        [--time-scale 0.6] [--go-after 20] [--lease 30] [--backends sqlite,postgresql] [--json]
 
 PostgreSQL is a throwaway server started from the machine's binaries (tests/postgres_server.py),
 as the tests do, with a fresh database per run.
@@ -127,6 +128,7 @@ def run_once(
     time_scale: float,
     lease: float,
     picture: Path,
+    go_after: float,
 ) -> Run:
     """N fresh unfinished tasks in `location`, then `kernels` processes resume them together."""
     from kling_studio.history._store import History
@@ -154,6 +156,7 @@ def run_once(
             for p in procs:
                 if (said := _line(p)) != "READY":
                     raise RuntimeError(f"a kernel said {said!r}")
+            created_from = time.monotonic()
             creator = start(keys[0], "create", str(lease), policy, str(tasks), str(picture))
             try:
                 if (said := _line(creator)) != "CREATED":
@@ -161,6 +164,12 @@ def run_once(
             finally:
                 creator.send_signal(signal.SIGKILL)
                 creator.wait(30)
+            # The "go" comes a fixed time after creating began, so the tasks are as old at the go
+            # (as much of them left to poll) however long creating took on a loaded machine.
+            late = time.monotonic() - created_from - go_after
+            if late > 0:
+                raise RuntimeError(f"creating took {late:.1f} s longer than --go-after")
+            time.sleep(-late)
             before = {t["id"]: t for t in sim.created_tasks()}
             unfinished = sum(1 for t in before.values() if t["status"] not in DONE)
             # GETs and downloads from here on are the resumers' (the creator polled too).
@@ -228,6 +237,7 @@ def run(
     rounds: int,
     time_scale: float,
     lease: float,
+    go_after: float,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     from tests.conftest import make_picture
@@ -238,6 +248,7 @@ def run(
         "rounds": rounds,
         "time_scale": time_scale,
         "lease_seconds": lease,
+        "go_after_seconds": go_after,
         "backends": {},
     }
     with ExitStack() as stack:
@@ -258,6 +269,7 @@ def run(
                             time_scale=time_scale,
                             lease=lease,
                             picture=picture,
+                            go_after=go_after,
                         )
                         runs[k].append(one)
                         log(
@@ -291,8 +303,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--kernels", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--time-scale", type=float, default=0.2)
+    parser.add_argument("--time-scale", type=float, default=0.6)
     parser.add_argument("--lease", type=float, default=30.0, help="lease seconds (beat: a third)")
+    parser.add_argument(
+        "--go-after",
+        type=float,
+        default=20.0,
+        help="seconds from the first create to the go (must exceed the time creating takes)",
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -303,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         rounds=args.rounds,
         time_scale=args.time_scale,
         lease=args.lease,
+        go_after=args.go_after,
         log=lambda text: print(text, file=sys.stderr, flush=True),
     )
     if args.json:
