@@ -20,9 +20,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import contract as c
-from ._files import atomic_path
-from .errors import (
+from .. import contract as c
+from .._files import atomic_path
+from ..errors import (
     APIError,
     AuthenticationError,
     ConfigurationError,
@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         _history_option(command, argparse.SUPPRESS)
 
     sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
-    from .simulator.cli import configure_parser
+    from ..simulator.cli import configure_parser
 
     configure_parser(sim)
     return parser
@@ -169,13 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _log_in_one_line()
     try:
         if args.command == "simulator":
-            from .simulator.cli import run
+            from ..simulator.cli import run
 
             return run(args)
         if args.command == "history":
             return _history(args)
         if args.command == "spend":
-            from ._cli_spend import spend
+            from ._spend import spend
 
             return spend(_history_for(args), args)
         if args.command == "generate":
@@ -222,8 +222,8 @@ def _history_for(args: argparse.Namespace) -> Any:
     """The history: `--history`, else (with `--home`, or for simulated tasks, which keep to
     their own as in the studio) the data folder's file, else KLING_STUDIO_HISTORY or the
     default file."""
-    from .config import history_path
-    from .history._store import History
+    from ..config import history_path
+    from ..history._store import History
 
     location = getattr(args, "history", None)
     if location:
@@ -236,7 +236,7 @@ def _history_for(args: argparse.Namespace) -> Any:
 
 
 def _request_from(args: argparse.Namespace) -> Any:
-    from .models import VideoRequest
+    from ..models import VideoRequest
 
     multi = None
     if args.multi_prompt is not None:
@@ -281,16 +281,16 @@ def _backend(args: argparse.Namespace) -> Iterator[tuple[str | None, str | None]
     if not args.simulator:
         yield None, args.base_url
         return
-    from .simulator import Simulator
+    from ..simulator import Simulator
 
     with Simulator(time_scale=args.time_scale) as sim:
         yield sim.api_key, sim.base_url
 
 
 async def _generate(args: argparse.Namespace) -> int:
-    from ._cli_spend import budget_from, dry_run, warnings_in_one_line
-    from .client._async import AsyncClient
-    from .runner import Runner
+    from ..client._async import AsyncClient
+    from ..runner import Runner
+    from ._spend import budget_from, dry_run, warnings_in_one_line
 
     warnings_in_one_line()
     request = _request_from(args)
@@ -341,7 +341,7 @@ def _report(args: argparse.Namespace, record: Any, history: Any) -> int:
 
 def failure_line(record: Any) -> str:
     """What `generate` prints when the task did not end with a saved video."""
-    from .history._view import view
+    from ..history._view import view
 
     words = " ".join(view(record).line().split())  # one line, whatever the server wrote
     return f"kling-studio: task {record.task_id or record.local_id} {words}"
@@ -349,7 +349,7 @@ def failure_line(record: Any) -> str:
 
 def history_line(record: Any) -> str:
     """One task of `kling-studio history`: when, who, status, id, video, prompt, error code."""
-    from .history._view import view
+    from ..history._view import view
 
     seen = view(record)
     video = str(record.video_path) if record.video_path else "-"
@@ -361,8 +361,8 @@ def history_line(record: Any) -> str:
 
 
 async def _resume(args: argparse.Namespace) -> int:
-    from .client._async import AsyncClient
-    from .runner import Runner
+    from ..client._async import AsyncClient
+    from ..runner import Runner
 
     history = _history_for(args)
     with _backend(args) as (key, base_url):
@@ -450,8 +450,8 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace, source: Any) -> int:
-    from .history._migrate import copy_history
-    from .history._store import History
+    from ..history._migrate import copy_history
+    from ..history._store import History
 
     if not args.to:
         raise UsageError("history migrate needs --to URL (the history to copy into)")

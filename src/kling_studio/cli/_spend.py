@@ -1,5 +1,4 @@
-"""`kling-studio spend`, and `generate --budget / --dry-run`: the CLI's side of budgets (kept
-beside cli.py so that module stays one screenful per command)."""
+"""`kling-studio spend`, and `generate --budget / --dry-run`: the CLI's side of budgets."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import sys
 import warnings
 from typing import Any, TextIO
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def warnings_in_one_line() -> None:
@@ -31,7 +30,7 @@ def budget_from(spec: str | None) -> Any:
     """`--budget tasks=3,per=day` as a Budget; a bad spec is a usage error."""
     if spec is None:
         return None
-    from .budget import Budget
+    from ..budget import Budget
 
     fields: dict[str, Any] = {}
     for item in spec.split(","):
@@ -54,7 +53,7 @@ def budget_from(spec: str | None) -> Any:
 
 def dry_run(request: Any, history: Any, budget: Any) -> int:
     """What the task would cost and whether a budget lets it through; nothing is sent."""
-    from .budget import BudgetExceeded
+    from ..budget import BudgetExceeded
 
     request.check()
     found = history.estimate(request)
