@@ -4,26 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
-from typing import Any, TextIO
+from typing import Any
 
 from ..errors import InputError
-
-
-def warnings_in_one_line() -> None:
-    """A budget with action=warn says so in one sentence on stderr, like every other line."""
-
-    def show(
-        message: Warning | str,
-        category: type[Warning],
-        filename: str,
-        lineno: int,
-        file: TextIO | None = None,
-        line: str | None = None,
-    ) -> None:
-        print(f"kling-studio: warning: {' '.join(str(message).split())}", file=sys.stderr)
-
-    warnings.showwarning = show
 
 
 def budget_from(spec: str | None) -> Any:
