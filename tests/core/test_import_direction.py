@@ -37,9 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "runner": BOTTOM | {"client", "history", "media", "budget"},
     "compare": BOTTOM | {"client", "history", "runner", "media", "budget"},
     "studio": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator", "budget"},
-    "cli": BOTTOM
-    | {"client", "history", "runner", "compare", "media", "simulator", "budget", "_cli_spend"},
-    "_cli_spend": BOTTOM | {"budget"},  # `spend`, `generate --budget/--dry-run` (beside cli)
+    "cli": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator", "budget"},
     "simulator": set(),
     "__main__": {"cli"},
     "__init__": BOTTOM | {"client", "history", "runner", "studio", "simulator", "budget"},

@@ -14,12 +14,11 @@ import logging
 import time
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import anywidget
 import traitlets
 
-from .. import compare as cmp
 from .. import contract as c
 from ..budget import Budget, PriceTable
 from ..client._async import AsyncClient
@@ -32,17 +31,14 @@ from ..pictures import Picture, is_url, load_local_picture, read_picture
 from ..runner import Runner, card_from_record
 from ._backend import Backend, choose_backend
 from ._clips import last_frame_picture, stitch_records
+from ._comparing import ComparisonMethods
 from ._desk import Desk
 from ._fallback import Fallback
 from ._messages import Messages
-from ._protocol import ComparePlan, PictureInfo
-from ._protocol import Comparison as ComparisonValue
+from ._protocol import PictureInfo
 from ._shapes import FORM_FIELDS, check_slot, default_form, picture_info
 from ._snippets import Snippets, snippets
 from ._spending import SpendingViews
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 log = logging.getLogger("kling_studio")
 T = TypeVar("T")
@@ -57,7 +53,7 @@ class _Shown:
 _SHOWN = _Shown()
 
 
-class Studio(SpendingViews, anywidget.AnyWidget):
+class Studio(ComparisonMethods, SpendingViews, anywidget.AnyWidget):
     """Pick frames, write a prompt, press Generate, watch it run, play the video inline.
 
     With no key (argument or FOXAPI_API_KEY) it runs on the built-in simulator and says so.
@@ -288,134 +284,12 @@ class Studio(SpendingViews, anywidget.AnyWidget):
         await self._desk.join()
         await self.runner.join()
 
-    # --- A/B comparisons (compare.py, widget_compare.py) ------------------------------------
-
-    def plan_comparison(
-        self,
-        *,
-        prompts: Sequence[str] | None = None,
-        negative_prompts: Sequence[str] | None = None,
-        resolutions: Sequence[str] | None = None,
-        durations: Sequence[int] | None = None,
-        images: Sequence[Any] | None = None,
-        variants: Sequence[dict[str, Any]] | None = None,
-    ) -> ComparePlan:
-        """What `compare` would run, sending nothing: `{count, variants, differing, reused}`."""
-        grid = self._grid(prompts, negative_prompts, resolutions, durations, images, variants)
-        return self._desk.plan_reply(grid)
-
-    def compare(
-        self,
-        *,
-        prompts: Sequence[str] | None = None,
-        negative_prompts: Sequence[str] | None = None,
-        resolutions: Sequence[str] | None = None,
-        durations: Sequence[int] | None = None,
-        images: Sequence[Any] | None = None,
-        variants: Sequence[dict[str, Any]] | None = None,
-        reuse: bool = True,
-        max_concurrency: int = cmp.DEFAULT_MAX_CONCURRENCY,
-        confirm: bool = False,
-        title: str | None = None,
-        group_id: str | None = None,
-        blind: bool = False,
-    ) -> str:
-        """Run an A/B grid from the form (the lists given are its axes) and show it; returns
-        its group id at once. More than 4 tasks need `confirm=True`. A variant identical to a
-        finished task of the history is reused unless `reuse=False`. `blind=True`: judge it
-        blind (your own shuffled order, labels A, B, ..., no parameters until you have rated
-        every variant)."""
-        grid = self._grid(prompts, negative_prompts, resolutions, durations, images, variants)
-        comparison = self._run(
-            self._desk.run(
-                grid,
-                confirm=confirm,
-                hint="pass confirm=True",
-                reuse=reuse,
-                max_concurrency=max_concurrency,
-                title=title,
-                group_id=group_id,
-                blind=blind,
-            )
-        )
-        return comparison.group_id
-
-    def compare_df(self, group_id: str | None = None, *, blind: bool = False) -> pd.DataFrame:
-        """A row per variant of a comparison (the latest by default): your rating, winner and
-        note, `rating_mean`, `rating_count` and a `rating_<user>` column per rater. `blind`:
-        see `compare.compare_df`."""
-        return self._desk.get(group_id).df(blind=blind)
-
-    def export_comparison(self, path: str | Path, group_id: str | None = None) -> Path:
-        """Write a comparison (the latest by default) as .csv or as a self-contained .html."""
-        comparison = self._desk.get(group_id)
-        suffix = Path(path).suffix.lower()
-        if suffix == ".csv":
-            return comparison.export_csv(path)
-        if suffix in (".html", ".htm"):
-            return comparison.export_html(path)
-        raise InputError(f"export to .csv or .html, not {suffix or 'no extension'!r}", "path")
-
-    def show_comparison(self, group_id: str | None = None, *, blind: bool | None = None) -> None:
-        """Show a comparison (the latest by default) in the widget; `blind` switches blind
-        judging on or off (None: as it was)."""
-        self._desk.show(self._desk.get(group_id), blind=blind)
-
-    def rate(
-        self,
-        local_id: str,
-        rating: int | None = None,
-        winner: bool | None = None,
-        note: str | None = None,
-    ) -> None:
-        """Judge a task as this studio's user: a 1-5 rating, a winner mark, a note (None leaves
-        a value as it is); other people's judgements stay as they are."""
-        self._desk.rate(local_id, rating=rating, winner=winner, note=note)
-
     def snippets(self, local_id: str) -> Snippets:
         """The task's HTTP request and last answer, and the calls as curl and httpx."""
         record = self.history.get(local_id)
         if record is None:
             raise InputError(f"no task {local_id!r} in the history", "local_id")
         return snippets(record, base_url=self._backend.base_url)
-
-    def _grid(
-        self,
-        prompts: Sequence[str] | None,
-        negative_prompts: Sequence[str] | None,
-        resolutions: Sequence[str] | None,
-        durations: Sequence[int] | None,
-        images: Sequence[Any] | None,
-        variants: Sequence[dict[str, Any]] | None,
-    ) -> cmp.Grid:
-        overrides: dict[str, Any] = {}
-        if images and self._pictures["image"] is None:
-            first = images[0]
-            overrides["image"] = first[0] if isinstance(first, tuple | list) else first
-        return cmp.plan_grid(
-            self.request(**overrides),
-            prompts=prompts,
-            negative_prompts=negative_prompts,
-            resolutions=resolutions,
-            durations=durations,
-            images=images,
-            variants=variants,
-            picture_names=self._picture_names(),
-        )
-
-    def _picture_names(self) -> dict[str, str]:
-        """sha256 -> the name the user picked, so a cell says "dusk.png", not a hash."""
-        return {
-            pic.sha256: pic.name
-            for pic in self._pictures.values()
-            if isinstance(pic, Picture) and pic.name not in ("", "bytes", "image", "picture")
-        }
-
-    def _set_comparison(self, value: ComparisonValue | None) -> None:
-        if self._engine.in_engine_thread:  # a grid's change notice: widgets change on our thread
-            self._engine.post(lambda: self._set_comparison(value))
-            return
-        self.set_trait("comparison", value)  # the trait allows None; its stub does not say so
 
     def close(self) -> None:
         """Stop following tasks (they go on at FoxAPI; a new Studio resumes them)."""

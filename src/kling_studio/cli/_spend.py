@@ -1,37 +1,19 @@
-"""`kling-studio spend`, and `generate --budget / --dry-run`: the CLI's side of budgets (kept
-beside cli.py so that module stays one screenful per command)."""
+"""`kling-studio spend`, and `generate --budget / --dry-run`: the CLI's side of budgets."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import warnings
-from typing import Any, TextIO
+from typing import Any
 
-from .errors import InputError
-
-
-def warnings_in_one_line() -> None:
-    """A budget with action=warn says so in one sentence on stderr, like every other line."""
-
-    def show(
-        message: Warning | str,
-        category: type[Warning],
-        filename: str,
-        lineno: int,
-        file: TextIO | None = None,
-        line: str | None = None,
-    ) -> None:
-        print(f"kling-studio: warning: {' '.join(str(message).split())}", file=sys.stderr)
-
-    warnings.showwarning = show
+from ..errors import InputError
 
 
 def budget_from(spec: str | None) -> Any:
     """`--budget tasks=3,per=day` as a Budget; a bad spec is a usage error."""
     if spec is None:
         return None
-    from .budget import Budget
+    from ..budget import Budget
 
     fields: dict[str, Any] = {}
     for item in spec.split(","):
@@ -54,7 +36,7 @@ def budget_from(spec: str | None) -> Any:
 
 def dry_run(request: Any, history: Any, budget: Any) -> int:
     """What the task would cost and whether a budget lets it through; nothing is sent."""
-    from .budget import BudgetExceeded
+    from ..budget import BudgetExceeded
 
     request.check()
     found = history.estimate(request)
