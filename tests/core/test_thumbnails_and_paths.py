@@ -12,7 +12,7 @@ from PIL import Image
 
 from kling_studio import compare as cmp
 from kling_studio import config
-from kling_studio.cli import _history_for
+from kling_studio.cli._common import history_for as _history_for
 from kling_studio.history._store import DB_NAME
 from kling_studio.pictures import jpeg_thumbnail, read_picture
 

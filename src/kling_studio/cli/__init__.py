@@ -28,14 +28,11 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "UsageError",
-    "_history_for",
     "build_parser",
     "failure_line",
     "history_line",
     "main",
 ]
-
-_history_for = history_for  # the name tests/core/test_thumbnails_and_paths.py imports
 
 
 def main(argv: Sequence[str] | None = None) -> int:
