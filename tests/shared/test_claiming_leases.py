@@ -58,3 +58,44 @@ def test_every_free_task_that_needs_following_is_taken_in_one_claim(location: st
         taken = bob.claim_all([*live, no_video, failed])
         assert taken == {*live, no_video}  # all but the one with nothing to do
         assert ada.claim_all(live) == set()  # bob holds them now
+
+
+def test_a_claim_skips_a_task_another_kernel_is_writing_instead_of_waiting(
+    postgres_url: str,
+) -> None:
+    """Sixteen kernels resuming one PostgreSQL history at once: while one kernel writes a task's
+    row (journalling its progress, renewing its leases), another's claim must not wait for that
+    row — the waits chain up into lock timeouts and deadlocks, and the waiting kernel's resume
+    died with HistoryBusy (found by benchmarks/shared_resume.py). A row being written is another
+    kernel's business: the claim skips it, and a later adopt beat takes it if it is still free."""
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    with History(postgres_url) as ada, History(postgres_url, busy_timeout=1.0) as bob:
+        ids = [ada.journal_submit(prepared(f"task {n}")) for n in range(3)]
+        for n, local_id in enumerate(ids):
+            ada.mark_created(local_id, api(f"task-{n}", "processing"))
+        ada.release()  # every lease free
+        engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        locked, done = threading.Event(), threading.Event()
+
+        def write_one_row() -> None:  # another kernel in the middle of writing ids[1]
+            with engine.begin() as conn:
+                conn.execute(
+                    text("SELECT local_id FROM tasks WHERE local_id = :id FOR UPDATE"),
+                    {"id": ids[1]},
+                )
+                locked.set()
+                done.wait(10)
+
+        writer = threading.Thread(target=write_one_row)
+        writer.start()
+        try:
+            assert locked.wait(10)
+            assert bob.claim_all(ids) == {ids[0], ids[2]}  # before the fix: HistoryBusy
+        finally:
+            done.set()
+            writer.join()
+            engine.dispose()
+        assert bob.claim_all(ids) == set(ids)  # the row written, its task is free to take

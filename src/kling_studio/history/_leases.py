@@ -129,7 +129,10 @@ class Leases:
 
         def work(conn: Connection) -> set[str]:
             # Read and take in one write transaction, the rows locked: two kernels racing for
-            # a task see one another's claim, and only one wins.
+            # a task see one another's claim, and only one wins. A row another kernel is writing
+            # right now is skipped, not waited for (PostgreSQL; SQLite locks the whole file):
+            # with sixteen kernels the waits chained into lock timeouts and deadlocks. It is
+            # that kernel's task, or free again at the next adopt beat.
             query = (
                 select(
                     tasks.c.local_id,
@@ -141,7 +144,7 @@ class Leases:
                     tasks.c.url_expired,
                 )
                 .where(tasks.c.local_id.in_(wanted))
-                .with_for_update()
+                .with_for_update(skip_locked=True)
             )
             current = iso(now()) or ""
             taken = {
