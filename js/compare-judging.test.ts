@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Comparison, Variant } from "./types";
 import { raterLines, ratingSummaryText, readComparison } from "./views/compare";
 import { blindText } from "./views/compare-board";
 import { settle } from "./test/fake-model";
+import { comparison, variant } from "./test/fixtures";
 import { choose, mount, type Mounted } from "./test/mount";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -13,41 +13,6 @@ afterEach(() => {
   m = null;
   document.body.textContent = "";
 });
-
-function variant(over: Partial<Variant> = {}): Variant {
-  return {
-    local_id: "v1",
-    label: "A",
-    params: { prompt: "A cat" },
-    status: "completed",
-    progress: 100,
-    has_video: false,
-    poster: null,
-    reused: false,
-    rating: null,
-    winner: false,
-    note: "",
-    rating_mean: null,
-    rating_count: 0,
-    raters: [],
-    error: null,
-    ...over,
-  };
-}
-
-function comparison(over: Partial<Comparison> = {}): Comparison {
-  return {
-    group_id: "g1",
-    title: "Cat prompts",
-    confirm_above: 4,
-    differing: ["prompt"],
-    variants: [variant(), variant({ local_id: "v2", label: "B", params: { prompt: "A dog" } })],
-    user: "ada",
-    blind: false,
-    revealed: true,
-    ...over,
-  };
-}
 
 const cell = (x: Mounted, label: string) => x.el.querySelector<HTMLElement>(`[data-testid="kls-compare-cell"][data-label="${label}"]`)!;
 const inCell = <T extends Element = HTMLElement>(c: HTMLElement, id: string) => c.querySelector<T>(`[data-testid="${id}"]`)!;

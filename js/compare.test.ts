@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Axes, Comparison, Variant } from "./types";
+import type { Axes } from "./types";
 import { linesOf, PLAN_DEBOUNCE_MS, readComparison, visibleParams } from "./views/compare";
 import { settle, type FakeModel } from "./test/fake-model";
-import { card } from "./test/fixtures";
+import { card, comparison, variant } from "./test/fixtures";
 import { choose, mount, type, type Mounted } from "./test/mount";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -21,41 +21,6 @@ afterEach(() => {
   vi.useRealTimers();
   vi.restoreAllMocks();
 });
-
-function variant(over: Partial<Variant> = {}): Variant {
-  return {
-    local_id: "v1",
-    label: "A",
-    params: { prompt: "A cat" },
-    status: "completed",
-    progress: 100,
-    has_video: false,
-    poster: null,
-    reused: false,
-    rating: null,
-    winner: false,
-    note: "",
-    rating_mean: null,
-    rating_count: 0,
-    raters: [],
-    error: null,
-    ...over,
-  };
-}
-
-function comparison(over: Partial<Comparison> = {}): Comparison {
-  return {
-    group_id: "g1",
-    title: "Cat prompts",
-    confirm_above: 4,
-    differing: ["prompt"],
-    variants: [variant(), variant({ local_id: "v2", label: "B", params: { prompt: "A dog" } })],
-    user: "ada",
-    blind: false,
-    revealed: true,
-    ...over,
-  };
-}
 
 /** Python's plan: the product of the axes (empty = one value), labelled A, B, … */
 function planFor(axes: Axes, reused = 0, confirm_above: number | null = 4) {

@@ -1,7 +1,7 @@
 // Bytes and records for tests: minimal but well-formed PNG / JPEG headers, cards, history rows.
 
 import { DEFAULT_RULES } from "../rules";
-import type { Form, HistoryRow, PictureInfo, Rules, TaskCard } from "../types";
+import type { Comparison, Form, HistoryRow, PictureInfo, Rules, TaskCard, Variant } from "../types";
 
 export const RULES: Rules = { ...DEFAULT_RULES };
 
@@ -73,6 +73,43 @@ export function historyRow(i: number, over: Partial<HistoryRow> = {}): HistoryRo
     has_video: i % 7 !== 0,
     poster: null,
     stitched_from: null,
+    ...over,
+  };
+}
+
+/** A comparison variant as Python sends it (completed, no video, nobody has judged it). */
+export function variant(over: Partial<Variant> = {}): Variant {
+  return {
+    local_id: "v1",
+    label: "A",
+    params: { prompt: "A cat" },
+    status: "completed",
+    progress: 100,
+    has_video: false,
+    poster: null,
+    reused: false,
+    rating: null,
+    winner: false,
+    note: "",
+    rating_mean: null,
+    rating_count: 0,
+    raters: [],
+    error: null,
+    ...over,
+  };
+}
+
+/** A two-variant comparison (A: "A cat", B: "A dog"), seen by ada, not blind. */
+export function comparison(over: Partial<Comparison> = {}): Comparison {
+  return {
+    group_id: "g1",
+    title: "Cat prompts",
+    confirm_above: 4,
+    differing: ["prompt"],
+    variants: [variant(), variant({ local_id: "v2", label: "B", params: { prompt: "A dog" } })],
+    user: "ada",
+    blind: false,
+    revealed: true,
     ...over,
   };
 }
