@@ -4,9 +4,7 @@ process is honoured by a student's kernel in another. Creates are counted at the
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ from kling_studio import History
 from kling_studio.simulator import Simulator
 
 from ..conftest import make_picture
+from ..kernel_processes import read_line, start_script
 from ..server_counts import route_counts
 
 KERNEL = textwrap.dedent(
@@ -86,27 +85,12 @@ def small_sim() -> Iterator[Simulator]:
 
 
 def _start(sim: Simulator, user: str, *argv: str) -> subprocess.Popen[str]:
-    env = dict(
-        os.environ,
-        FOXAPI_API_KEY=sim.api_key,
-        FOXAPI_BASE_URL=sim.base_url,
-        KLING_STUDIO_USER=user,
-    )
-    return subprocess.Popen(
-        [sys.executable, "-c", KERNEL, *argv],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _line(proc: subprocess.Popen[str]) -> str:
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line, proc.stderr.read() if proc.stderr else "no output"
-    return line.strip()
+    env = {
+        "FOXAPI_API_KEY": sim.api_key,
+        "FOXAPI_BASE_URL": sim.base_url,
+        "KLING_STUDIO_USER": user,
+    }
+    return start_script(KERNEL, env, *argv)
 
 
 def _picture(tmp_path: Path) -> str:
@@ -123,13 +107,13 @@ def test_kernels_racing_at_the_limit_never_exceed_it(
     History(location).close()  # migrated once, so the kernels race on the budget only
     kernels = [_start(sim, "ana", "race", location, picture, "5", "3") for _ in range(4)]
     try:
-        assert [_line(k) for k in kernels] == ["READY"] * 4
+        assert [read_line(k) for k in kernels] == ["READY"] * 4
         creates = route_counts(sim.stats())["create"]
         for k in kernels:
             assert k.stdin is not None
             k.stdin.write("go\n")
             k.stdin.flush()
-        results = [_line(k).split() for k in kernels]
+        results = [read_line(k).split() for k in kernels]
         for k in kernels:
             assert k.wait(60) == 0
     finally:
@@ -155,8 +139,8 @@ def test_a_teachers_budget_applies_in_the_students_kernel(
     creates = route_counts(sim.stats())["create"]
     student = _start(sim, "bo", "student", location, _picture(tmp_path))
     try:
-        assert _line(student) == "FIRST completed"
-        refusal = _line(student)
+        assert read_line(student) == "FIRST completed"
+        refusal = read_line(student)
         assert student.wait(60) == 0
     finally:
         if student.poll() is None:

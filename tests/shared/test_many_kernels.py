@@ -6,10 +6,8 @@ polled what."""
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from kling_studio.history._store import History
 from kling_studio.simulator import Simulator
 
 from ..conftest import make_picture
+from ..kernel_processes import read_line, start_script
 
 TASKS = 12
 LEASE = 4.0  # seconds: a killed kernel's tasks are adopted this long after its last renewal
@@ -73,28 +72,13 @@ def _short(key: str) -> str:
 
 
 def _start(sim: Simulator, key: str, *argv: str) -> subprocess.Popen[str]:
-    env = dict(os.environ, FOXAPI_API_KEY=key, FOXAPI_BASE_URL=sim.base_url)
-    return subprocess.Popen(
-        [sys.executable, "-c", KERNEL, *argv],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_script(KERNEL, {"FOXAPI_API_KEY": key, "FOXAPI_BASE_URL": sim.base_url}, *argv)
 
 
 def _go(proc: subprocess.Popen[str]) -> None:
     assert proc.stdin is not None
     proc.stdin.write("go\n")
     proc.stdin.flush()
-
-
-def _line(proc: subprocess.Popen[str]) -> str:
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line, proc.stderr.read() if proc.stderr else "no output"
-    return line.strip()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -112,7 +96,7 @@ def test_kernels_share_the_unfinished_tasks_and_take_over_a_dead_ones(
     with Simulator(time_scale=0.1, seed=11, api_keys=KEYS, render_width=64, fps=4) as sim:
         creator = _start(sim, KEYS[0], location, "create", str(LEASE), str(TASKS), str(picture))
         try:
-            assert _line(creator) == "CREATED"
+            assert read_line(creator) == "CREATED"
         finally:
             creator.send_signal(signal.SIGKILL)
             creator.wait(10)
@@ -121,16 +105,16 @@ def test_kernels_share_the_unfinished_tasks_and_take_over_a_dead_ones(
         victim = _start(sim, KEYS[4], location, "resume", str(LEASE))
         kernels = [_start(sim, key, location, "resume", str(LEASE)) for key in KEYS[1:4]]
         try:
-            assert [_line(k) for k in [victim, *kernels]] == ["READY"] * 4  # all started up
+            assert [read_line(k) for k in [victim, *kernels]] == ["READY"] * 4  # all started up
             _go(victim)
-            assert _line(victim) == f"RESUMED {TASKS}"
+            assert read_line(victim) == f"RESUMED {TASKS}"
             for k in kernels:
                 _go(k)
-            assert [_line(k) for k in kernels] == ["RESUMED 0"] * 3
+            assert [read_line(k) for k in kernels] == ["RESUMED 0"] * 3
             victim.send_signal(signal.SIGKILL)  # mid-flight, holding every task
             victim.wait(10)
             for k in kernels:  # they adopt its tasks once its leases run out, and finish them
-                assert _line(k) == "DONE"
+                assert read_line(k) == "DONE"
                 assert k.wait(60) == 0
         finally:
             for p in [*kernels, victim]:
