@@ -60,6 +60,7 @@ async def test_a_studio_over_budget_refuses_generate_and_shows_spend_and_estimat
         assert s.history.count() == 1
 
         assert s.plan_comparison(durations=[5, 10])["unknown"] == 1  # 5 s is reused: free
+        assert s.plan_comparison(durations=[5])["cost_text"] == "nothing to pay"  # all reused
         s.update_form(prompt="a stormy sea")
         plan = s.plan_comparison(durations=[5, 10])
         assert plan["credits"] == 10.0 and plan["unknown"] == 1  # 5 s: known; 10 s: not yet

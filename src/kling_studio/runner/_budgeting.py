@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..budget import Budget, BudgetExceeded, Estimate, PriceTable
+from ..budget import BillingKey, Budget, BudgetExceeded, Estimate, PriceTable, billing_key_of
 from ..history._budgets import Reservation
 from ..history._rows import now
 from ..history._store import History
@@ -41,9 +41,19 @@ class Budgeting:
     def estimate(self, request: VideoRequest) -> Estimate:
         return self.history.estimate(request, self.prices)
 
+    def estimates(self, *requests: VideoRequest) -> list[Estimate]:
+        """Each request's estimate: one history read per billing key, however many variants
+        of a grid share it."""
+        by_key: dict[BillingKey, Estimate] = {}
+        for request in requests:
+            key = billing_key_of(request)
+            if key not in by_key:
+                by_key[key] = self.history.estimate_key(key, self.prices)
+        return [by_key[billing_key_of(r)] for r in requests]
+
     def check(self, *requests: VideoRequest) -> list[Estimate]:
         """Raise BudgetExceeded if starting all of `requests` would go over; their estimates."""
-        estimates = [self.estimate(r) for r in requests]
+        estimates = self.estimates(*requests)
         self.history.check_budgets(
             self.budget,
             [e.credits for e in estimates],

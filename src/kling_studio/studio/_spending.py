@@ -88,15 +88,17 @@ def plan_costs(runner: Runner, grid: Grid) -> PlanCosts:
     """A comparison plan's total estimate (variants reused from the history cost nothing),
     and whether running it would be refused whole."""
     from ..compare import reusable
+    from ..runner._budgeting import total
 
     requests = [v.request for v in grid if reusable(runner.history, v.hash) is None]
-    estimates = [runner.budgeting.estimate(r) for r in requests]
-    known = sum(e.credits for e in estimates if e.credits is not None)
-    unknown = sum(e.credits is None for e in estimates)
+    estimates = runner.budgeting.estimates(*requests)
+    known, unknown = total(estimates)
     n = len(requests)
     tasks = f"{n} task{'s' if n != 1 else ''}"
     text = f"≈ {known:g} credits for {tasks}"
-    if unknown == n and n:
+    if not n:
+        text = "nothing to pay"
+    elif unknown == n:
         text = f"cost unknown for {tasks} (no task with these settings yet)"
     elif unknown:
         text += f" ({unknown} of unknown cost)"
