@@ -9,9 +9,18 @@ from ._budget import (
     Window,
     budget_zone,
     check,
+    limit_number,
     window,
 )
-from ._estimate import BillingKey, Estimate, PriceTable, billing_key, billing_key_of, estimate
+from ._estimate import (
+    BillingKey,
+    Estimate,
+    PriceTable,
+    billing_key,
+    billing_key_of,
+    check_prices,
+    estimate,
+)
 from ._ledger import spend_frame, task_cost
 
 __all__ = [
@@ -28,7 +37,9 @@ __all__ = [
     "billing_key_of",
     "budget_zone",
     "check",
+    "check_prices",
     "estimate",
+    "limit_number",
     "spend_frame",
     "task_cost",
     "window",

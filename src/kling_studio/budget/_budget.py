@@ -8,6 +8,8 @@ against the history (in the same transaction as the journal row that reserves th
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -20,6 +22,17 @@ Per = Literal["session", "day", "total"]
 Action = Literal["refuse", "warn"]
 PERIODS: Final = ("session", "day", "total")
 ACTIONS: Final = ("refuse", "warn")
+
+
+def limit_number(value: object, name: str, field: str) -> float:
+    """`value` as a number that can limit spending: finite and >= 0, else an InputError naming
+    `name`. The one check for every such number (budgets, price tables, the budgets table read
+    back): a NaN compares false with everything, so a NaN limit would never refuse."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(f"{name} is a number >= 0; got {value!r}", field)
+    if not math.isfinite(value) or value < 0:  # NaN fails both isfinite and >= 0
+        raise InputError(f"{name} is a finite number >= 0; got {value!r}", field)
+    return float(value)
 
 
 class BudgetExceeded(KlingStudioError):
@@ -63,12 +76,8 @@ class Budget:
     def __post_init__(self) -> None:
         if self.credits is None and self.tasks is None:
             raise InputError("a budget needs a limit: credits=, tasks= or both", "budget")
-        if self.credits is not None and (
-            isinstance(self.credits, bool)
-            or not isinstance(self.credits, int | float)
-            or self.credits < 0
-        ):
-            raise InputError(f"credits is a number >= 0; got {self.credits!r}", "budget.credits")
+        if self.credits is not None:
+            limit_number(self.credits, "credits", "budget.credits")
         if self.tasks is not None and (
             isinstance(self.tasks, bool) or not isinstance(self.tasks, int) or self.tasks < 0
         ):
@@ -79,12 +88,9 @@ class Budget:
             raise InputError(
                 f"action is one of {', '.join(ACTIONS)}; got {self.action!r}", "budget.action"
             )
-        if (
-            isinstance(self.unknown_task_credits, bool)
-            or not isinstance(self.unknown_task_credits, int | float)
-            or self.unknown_task_credits < 0
-        ):
-            raise InputError("unknown_task_credits is a number >= 0", "budget.unknown_task_credits")
+        limit_number(
+            self.unknown_task_credits, "unknown_task_credits", "budget.unknown_task_credits"
+        )
 
     def describe(self) -> str:
         limits = []

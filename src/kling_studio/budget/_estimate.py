@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from .. import contract as c
+from ..errors import InputError
+from ._budget import limit_number
 
 if TYPE_CHECKING:
     from ..models import VideoRequest
@@ -100,5 +102,29 @@ def estimate(
     if prices is not None:
         price = prices(key) if callable(prices) else prices.get(key)
         if price is not None:
-            return Estimate(key, float(price), "price table")
+            what = f"the price table's figure for {key.describe()}"
+            return Estimate(key, limit_number(price, what, "prices"), "price table")
     return Estimate(key, None, "unknown")
+
+
+def check_prices(prices: object) -> PriceTable | None:
+    """A price table as given (`prices=`), checked when it enters: a mapping of BillingKey to
+    finite credits >= 0, or a function of a BillingKey (its answers are checked as they come,
+    in `estimate`)."""
+    if prices is None or callable(prices):
+        return prices
+    if not isinstance(prices, Mapping):
+        raise InputError(
+            "prices is a mapping {BillingKey: credits} or a function of a BillingKey; "
+            f"got {type(prices).__name__}",
+            "prices",
+        )
+    for key, price in prices.items():
+        if not isinstance(key, BillingKey):
+            raise InputError(
+                "prices is keyed by kling_studio.budget.BillingKey (see billing_key()); "
+                f"got {key!r}",
+                "prices",
+            )
+        limit_number(price, f"the price table's figure for {key.describe()}", "prices")
+    return prices

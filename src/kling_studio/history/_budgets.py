@@ -175,8 +175,24 @@ def _teacher_row(conn: Connection, user: str) -> tuple[Budget, str | None] | Non
     row = rows.get(user) or rows.get(EVERYONE)
     if row is None:
         return None
-    budget = Budget(credits=row.credits, tasks=row.tasks, per=row.per, action=row.action)
-    return budget, row.set_by
+    return budget_of_row(row), row.set_by
+
+
+def budget_of_row(row: Any) -> Budget:
+    """A `budgets` row as the Budget it holds, checked as any budget is (finite limits >= 0):
+    a row written by other means (or a NaN, which SQLite stores as NULL) is a HistoryError
+    saying which row and how to fix it, not a crash, nor a limit that never refuses."""
+    try:
+        return Budget(credits=row.credits, tasks=row.tasks, per=row.per, action=row.action)
+    except InputError as exc:
+        who = "everyone ('*')" if row.user == EVERYONE else repr(row.user)
+        arg = "" if row.user == EVERYONE else f"{row.user!r}, "
+        by = f", set by {row.set_by}" if row.set_by else ""
+        raise HistoryError(
+            f"The history's budget for {who} (budgets table{by}) is unusable: {exc}. Set it "
+            f"again with History.set_budget({arg}credits=..., tasks=..., per=...) or remove it "
+            f"with History.clear_budget({arg.rstrip(', ')})."
+        ) from None
 
 
 def _key_of_row(row: Any) -> BillingKey:
@@ -287,7 +303,7 @@ class Budgets:
 
         def work(conn: Connection) -> dict[str, Budget]:
             return {
-                r.user: Budget(credits=r.credits, tasks=r.tasks, per=r.per, action=r.action)
+                r.user: budget_of_row(r)
                 for r in conn.execute(select(budgets).order_by(budgets.c.user))
             }
 

@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..budget import BillingKey, Budget, BudgetExceeded, Estimate, PriceTable, billing_key_of
+from ..budget import (
+    BillingKey,
+    Budget,
+    BudgetExceeded,
+    Estimate,
+    PriceTable,
+    billing_key_of,
+    check_prices,
+)
 from ..history._budgets import Reservation
 from ..history._rows import now
 from ..history._store import History
@@ -37,6 +45,7 @@ class Budgeting:
                 f"budget is a kling_studio.Budget(...); got {type(self.budget).__name__}",
                 "budget",
             )
+        self.prices = check_prices(self.prices)
 
     def estimate(self, request: VideoRequest) -> Estimate:
         return self.history.estimate(request, self.prices)
