@@ -68,10 +68,59 @@ async def test_each_rater_has_a_column_and_mine_is_the_rating(
     assert list(theirs["rating"]) == [5, 2] and list(theirs["winner"]) == [True, False]
     for df in (mine, theirs):
         assert list(df["rating_mean"]) == [4.0, 2.0] and list(df["rating_count"]) == [2, 1]
-        assert list(df["rating_ada"]) == [5, 2]
-        assert df["rating_bob"][0] == 3 and df["rating_bob"].isna()[1]
-        assert str(df["rating_bob"].dtype) == "Int64" and str(df["rating_count"].dtype) == "Int64"
-        assert list(df.columns).index("rating_ada") > list(df.columns).index("request_hash")
+        assert list(df["rating_by_ada"]) == [5, 2]
+        assert df["rating_by_bob"][0] == 3 and df["rating_by_bob"].isna()[1]
+        assert str(df["rating_by_bob"].dtype) == "Int64"
+        assert str(df["rating_count"].dtype) == "Int64"
+        assert list(df.columns).index("rating_by_ada") > list(df.columns).index("request_hash")
+
+
+# Raters named after computed columns, a prefix of the raters' own, blank-looking, unicode,
+# with spaces, markup: each keeps a column of their own and the summary stays everyone's.
+HOSTILE_RATERS = {
+    "mean": (1, 1),
+    "count": (1, 1),
+    "by_mean": (2, 2),
+    "note": (5, 1),
+    "\u200b": (3, 3),  # a zero-width space: looks empty, is a name
+    "Zoë Ωmega": (4, 2),
+    "ada lovelace": (5, 5),
+    HOSTILE: (2, 4),
+}
+
+
+async def test_no_rater_name_can_overwrite_the_summary_or_another_column(
+    parts: tuple[Runner, AsyncClient], tmp_path: Path
+) -> None:
+    comparison = await _grid(parts, durations=[5, 10])
+    ids = [e.local_id or "" for e in comparison.entries]
+    for name, ratings in HOSTILE_RATERS.items():
+        with History(tmp_path / "h.sqlite3", user=name) as rater:
+            for local_id, rating in zip(ids, ratings, strict=True):
+                cmp.rate(rater, local_id, rating=rating, note=f"by {name}")
+    a_ratings = [r[0] for r in HOSTILE_RATERS.values()]
+    b_ratings = [r[1] for r in HOSTILE_RATERS.values()]
+    with History(tmp_path / "h.sqlite3", user="mean") as viewer:
+        df = cmp.compare_df(viewer, comparison.group_id)
+        csv = cmp.export_csv(viewer, comparison.group_id, tmp_path / "ratings.csv")
+    assert list(df["rating_mean"]) == [
+        sum(a_ratings) / len(a_ratings),
+        sum(b_ratings) / len(b_ratings),
+    ]
+    assert list(df["rating_count"]) == [len(HOSTILE_RATERS)] * 2
+    assert list(df["rating"]) == [1, 1] and list(df["note"]) == ["by mean"] * 2  # the viewer's
+    assert len(set(df.columns)) == len(df.columns)
+    raters = [c for c in df.columns if c.startswith("rating_by_")]
+    assert raters == [f"rating_by_{name}" for name in sorted(HOSTILE_RATERS)]
+    for name, ratings in HOSTILE_RATERS.items():
+        assert tuple(df[f"rating_by_{name}"]) == ratings
+    import pandas as pd
+
+    read = pd.read_csv(csv)
+    assert list(read.columns) == list(df.columns)
+    assert list(read["rating_mean"]) == list(df["rating_mean"])
+    assert list(read["rating_count"]) == [len(HOSTILE_RATERS)] * 2
+    assert list(read["rating_by_mean"]) == [1, 1] and list(read["rating_by_count"]) == [1, 1]
 
 
 async def test_a_second_user_sees_the_plan_its_author_made(

@@ -36,8 +36,10 @@ def compare_df(
     """A row per variant: label, the differing parameters, status, timings, judgements, ids.
 
     Judgements: `rating`, `winner`, `note` are the current user's (`history.user`);
-    `rating_mean` and `rating_count` sum up everyone's ratings; then one `rating_<user>` column
-    per person who rated any variant (alphabetical, Int64, <NA> where they did not rate it).
+    `rating_mean` and `rating_count` sum up everyone's ratings; then one `rating_by_<user>`
+    column per person who rated any variant (alphabetical, Int64, <NA> where they did not rate
+    it). The `rating_by_` namespace holds only raters, so no user name (not even "mean" or
+    "count") can land on a computed column.
 
     `blind=True`: until the current user has rated every variant, the rows come in an order of
     their own for this user and comparison, `label` is a neutral A, B, ... in that order, and
@@ -87,9 +89,9 @@ def compare_df(
             "request_hash": entry.hash,
         }
         for user in raters:
-            row[f"rating_{user}"] = summary.by_user.get(user) if summary else None
+            row[rater_column(user)] = summary.by_user.get(user) if summary else None
         rows.append(row)
-    per_rater = {f"rating_{user}": "Int64" for user in raters}
+    per_rater = {rater_column(user): "Int64" for user in raters}
     dtypes = _COLUMN_DTYPES | per_rater
     df = pd.DataFrame(rows, columns=["label", *differing, *dtypes])
     for name, dtype in dtypes.items():
@@ -123,6 +125,14 @@ _COLUMN_DTYPES: Final[dict[str, str]] = {
     "video_path": "string",
     "request_hash": "string",
 }
+
+
+RATER_PREFIX: Final = "rating_by_"  # per-rater columns; no computed column starts with it
+
+
+def rater_column(user: str) -> str:
+    """The column of one rater's ratings in `compare_df` (and its CSV)."""
+    return f"{RATER_PREFIX}{user}"
 
 
 def variant_view(comparison: Comparison, entry: Entry, record: TaskRecord | None) -> RecordView:

@@ -91,7 +91,7 @@ class ComparisonMethods:
 
     def compare_df(self, group_id: str | None = None, *, blind: bool = False) -> pd.DataFrame:
         """A row per variant of a comparison (the latest by default): your rating, winner and
-        note, `rating_mean`, `rating_count` and a `rating_<user>` column per rater. `blind`:
+        note, `rating_mean`, `rating_count` and a `rating_by_<user>` column per rater. `blind`:
         see `compare.compare_df`."""
         return self._desk.get(group_id).df(blind=blind)
 
