@@ -1,8 +1,10 @@
 """The one key-scrubbing mechanism: every key in use is remembered, and text is cleaned of it.
 
 A key enters the package in two ways (FOXAPI_API_KEY, or `api_key=`); `config.resolve_api_key`
-remembers it either way. Server text enters through error construction and task parsing, which
-call `scrub`; the history and the snippets call it again as a second guard. Imports nothing from
+remembers it either way. A history's database secrets (its password in any form libpq takes,
+`sslpassword`, `passfile`, PGPASSWORD) are remembered by `history._url` with their own
+replacement. Server text enters through error construction and task parsing, which call
+`scrub`; the history and the snippets call it again as a second guard. Imports nothing from
 the package, so `errors` can use it.
 """
 
@@ -19,7 +21,13 @@ REPLACEMENT: Final = "<api key>"
 # message that happens to contain those few letters.
 MIN_CHARS: Final = 8
 
+PASSWORD: Final = "<password>"
+# A database password this short is not scrubbed (it would garble ordinary words); one that
+# long or longer is.
+MIN_PASSWORD_CHARS: Final = 4
+
 _keys: set[str] = set()
+_others: dict[str, str] = {}  # a secret other than an API key -> what replaces it
 _lock = threading.Lock()
 
 
@@ -30,14 +38,24 @@ def remember(key: str | None) -> None:
             _keys.add(key)
 
 
-def _known() -> list[str]:
+def remember_secret(value: str | None, replacement: str = PASSWORD) -> None:
+    """Note another secret in use (e.g. a database password), cut from every text as
+    `replacement`."""
+    if value and len(value) >= MIN_PASSWORD_CHARS:
+        with _lock:
+            _others.setdefault(value, replacement)
+
+
+def _known(key_replacement: str) -> list[tuple[str, str]]:
     env_key = os.environ.get(API_KEY_ENV, "").strip()
     with _lock:
+        found = dict(_others)
         keys = set(_keys)
     if len(env_key) >= MIN_CHARS:
         keys.add(env_key)
-    # Longest first: a key that contains another is replaced whole.
-    return sorted(keys, key=len, reverse=True)
+    found |= dict.fromkeys(keys, key_replacement)
+    # Longest first: a secret that contains another is replaced whole.
+    return sorted(found.items(), key=lambda pair: len(pair[0]), reverse=True)
 
 
 @overload
@@ -45,12 +63,13 @@ def scrub(text: str, replacement: str = ...) -> str: ...
 @overload
 def scrub(text: None, replacement: str = ...) -> None: ...
 def scrub(text: str | None, replacement: str = REPLACEMENT) -> str | None:
-    """`text` with every known key replaced."""
+    """`text` with every known secret replaced: API keys by `replacement`, other secrets by
+    their own (e.g. "<password>")."""
     if not text:
         return text
-    for key in _known():
-        if key in text:
-            text = text.replace(key, replacement)
+    for secret, instead in _known(replacement):
+        if secret in text:
+            text = text.replace(secret, instead)
     return text
 
 

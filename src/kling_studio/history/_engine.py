@@ -68,6 +68,7 @@ def create_engine(location: Location, busy_timeout: float) -> Engine:
             "application_name": "kling-studio",
             # A write waits this long for another kernel's row lock, as SQLite's busy timeout.
             "options": f"-c lock_timeout={int(busy_timeout * 1000)}",
+            **location.connect_secrets(),  # sslpassword, passfile: kept out of the URL's text
         },
     )
 
@@ -201,8 +202,8 @@ def history_error(exc: BaseException, location: Location, busy_timeout: float) -
     carries the password nor the SQL (SQLAlchemy's text has both statement and parameters)."""
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip()
-    if location.password:
-        text = text.replace(location.password, "***")
+    for secret in sorted(location.secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
     low = text.lower()
     if location.kind == "sqlite":
         return _sqlite_error(text, low, location, busy_timeout)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .._secrets import scrub
+from .._secrets import MIN_PASSWORD_CHARS, PASSWORD, scrub
 from ._records import TaskRecord
 
 
@@ -45,17 +45,21 @@ def since_text(value: datetime | timedelta | str) -> str:
 
 class Scrubber:
     """Second guard for secrets: every API key in use (`_secrets`) and the history's own
-    database password never reach the database, even inside an error message."""
+    database secrets (its password in any form, PGPASSWORD, sslpassword, passfile) never
+    reach the database, even inside an error message."""
 
-    def __init__(self, password: str | None) -> None:
-        self._password = password if password and len(password) >= 4 else None
+    def __init__(self, secrets: tuple[str, ...] | str | None) -> None:
+        given = (secrets,) if isinstance(secrets, str) else tuple(secrets or ())
+        long_enough = (s for s in given if len(s) >= MIN_PASSWORD_CHARS)
+        self._secrets = sorted(long_enough, key=len, reverse=True)
 
     def __call__(self, text: str | None) -> str | None:
         if text is None:
             return None
         text = scrub(text)
-        if self._password and self._password in text:
-            text = text.replace(self._password, "<password>")
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, PASSWORD)
         return text
 
     def json(self, value: Any) -> str | None:

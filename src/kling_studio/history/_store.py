@@ -99,7 +99,7 @@ class History(Reading, Ratings, Leases, Videos, Budgets):
             self.home = config.default_home() / "shared" / f"{self.location.database}-{digest}"
             self.path = self.home / "history"  # never opened: names the side files
         self.videos_dir: Path = self.home / VIDEOS_DIR
-        self._scrub = Scrubber(self.location.password)
+        self._scrub = Scrubber(self.location.secrets)
         self._lock = threading.RLock()
         self._engine: Engine | None = None
         self._identity: tuple[int, int] | None = None  # the open SQLite file's (device, inode)

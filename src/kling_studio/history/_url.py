@@ -10,49 +10,80 @@ every message leave it out.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from .. import config
+from .. import _secrets, config
 from ..errors import HistoryError
 
 DB_NAME: Final = "history.sqlite3"
 HISTORY_ENV: Final = "KLING_STUDIO_HISTORY"
 POSTGRES_SCHEMES: Final = ("postgresql", "postgres", "postgresql+psycopg")
+PASSWORD_ENV: Final = "PGPASSWORD"  # libpq's: used when the location gives no password
+# Options whose values are secrets wherever they are given (URL query or key/value string).
+SECRET_OPTIONS: Final = frozenset({"sslpassword", "passfile"})
+SECRET_KEYS: Final = ("password", "sslpassword", "passfile")
+# Options that are parts of the location itself rather than connect options.
+URL_FIELDS: Final = frozenset({"host", "hostaddr", "port", "dbname", "user", "password"})
+# libpq's connection keywords (its documentation, section "Parameter Key Words").
+KEYWORDS: Final = frozenset(
+    {
+        "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "require_auth",
+        "channel_binding", "connect_timeout", "client_encoding", "options", "application_name",
+        "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "replication", "gssencmode", "sslmode",
+        "requiressl", "sslnegotiation", "sslcompression", "sslcert", "sslkey", "sslpassword",
+        "sslcertmode", "sslrootcert", "sslcrl", "sslcrldir", "sslsni", "requirepeer",
+        "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname", "gsslib",
+        "gssdelegation", "service", "target_session_attrs", "load_balance_hosts",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Location:
     """A resolved history location. `path` is set for SQLite; host/port/database/username for
-    PostgreSQL. `password` never appears in `display` nor in the repr."""
+    PostgreSQL. `display`, the repr and every message leave out the password and every other
+    secret libpq takes (`secrets`); `query` holds only the options that are not secret."""
 
     kind: str  # "sqlite" or "postgresql"
-    display: str  # what messages and reprs show: never the password
+    display: str  # what messages and reprs show: never a secret
     path: Path | None = None
     host: str | None = None
     port: int | None = None
     database: str | None = None
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    query: str = ""
+    query: str = ""  # the non-secret libpq options, as a URL query
+    # sslpassword / passfile, handed to the driver as connect arguments (never in a URL, whose
+    # text SQLAlchemy shows in reprs and logs).
+    secret_options: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    env_password: str | None = field(default=None, repr=False)  # PGPASSWORD when resolved
 
     @property
     def shared(self) -> bool:
         return self.kind == "postgresql"
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value this location carries (to cut from any text)."""
+        found = [self.password, self.env_password, *(v for _, v in self.secret_options)]
+        return tuple(v for v in found if v)
+
+    def connect_secrets(self) -> dict[str, str]:
+        """The secret options as the driver's connect arguments."""
+        return dict(self.secret_options)
+
     def sqlalchemy_url(self) -> object:
         """The SQLAlchemy URL (built field by field, so odd characters in a password need no
-        quoting by the user beyond the URL's own)."""
+        quoting by the user beyond the URL's own). Secret options are not in it."""
         from sqlalchemy.engine import URL
 
         if self.kind == "sqlite":
             return URL.create("sqlite", database=str(self.path))
-        query: dict[str, str] = {}
-        for pair in filter(None, self.query.split("&")):
-            name, _, value = pair.partition("=")
-            query[unquote(name)] = unquote(value)
         return URL.create(
             "postgresql+psycopg",
             username=self.username,
@@ -60,7 +91,7 @@ class Location:
             host=self.host,
             port=self.port,
             database=self.database,
-            query=query,
+            query=dict(parse_qsl(self.query, keep_blank_values=True)),
         )
 
 
@@ -78,6 +109,8 @@ def resolve(location: str | os.PathLike[str] | Location | None = None) -> Locati
     if not text:
         raise HistoryError("The history location is empty: pass a path or a postgresql:// URL.")
     scheme = text.split(":", 1)[0].lower() if "://" in text else ""
+    if not scheme and _looks_like_key_values(text):
+        return _postgres_key_values(text)
     if not scheme:
         return _sqlite(Path(text))
     if scheme == "sqlite":
@@ -119,20 +152,59 @@ def _postgres(text: str) -> Location:
     try:
         parts = urlsplit(text)
         port = parts.port
+        options = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError as exc:  # e.g. a port that is not a number
         raise HistoryError(
             f"The history URL {_redact(text)} is not a valid PostgreSQL URL ({exc}). Use "
             "postgresql://user:password@host:5432/database."
         ) from None
-    database = unquote(parts.path.lstrip("/"))
-    host = parts.hostname
+    fields = {name: value for name, value in options if name in URL_FIELDS}
+    database = unquote(parts.path.lstrip("/")) or fields.get("dbname", "")
+    host = parts.hostname or fields.get("host")
+    username = unquote(parts.username) if parts.username else fields.get("user")
+    password = unquote(parts.password) if parts.password else fields.get("password")
+    if port is None and fields.get("port"):
+        port = _port(fields["port"], text)
+    rest = [(k, v) for k, v in options if k not in URL_FIELDS]
+    return _postgres_location(text, host, port, database, username, password, rest)
+
+
+def _postgres_key_values(text: str) -> Location:
+    """A libpq key/value string: `host=db dbname=kling user=ada password=...`."""
+    pairs = _key_values(text)
+    fields = dict(pairs)
+    port = _port(fields["port"], text) if fields.get("port") else None
+    rest = [(k, v) for k, v in pairs if k not in URL_FIELDS]
+    return _postgres_location(
+        text,
+        fields.get("host") or fields.get("hostaddr"),
+        port,
+        fields.get("dbname", ""),
+        fields.get("user"),
+        fields.get("password"),
+        rest,
+    )
+
+
+def _postgres_location(
+    text: str,
+    host: str | None,
+    port: int | None,
+    database: str,
+    username: str | None,
+    password: str | None,
+    options: list[tuple[str, str]],
+) -> Location:
     if not host or not database or "/" in database:
         raise HistoryError(
-            f"The history URL {_redact(text)} must name a host and one database: "
+            f"The history location {_redact(text)} must name a host and one database: "
             "postgresql://user:password@host:5432/database."
         )
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
+    secret = tuple((k, v) for k, v in options if k in SECRET_OPTIONS)
+    plain = [(k, v) for k, v in options if k not in SECRET_OPTIONS]
+    env_password = os.environ.get(PASSWORD_ENV) or None
+    for value in (password, env_password, *(v for _, v in secret)):
+        _secrets.remember_secret(value)  # cut from every text from now on (errors, logs, notes)
     shown = f"postgresql://{username + '@' if username else ''}{host}:{port or 5432}/{database}"
     return Location(
         kind="postgresql",
@@ -142,20 +214,89 @@ def _postgres(text: str) -> Location:
         database=database,
         username=username,
         password=password,
-        query=parts.query,
+        query=urlencode(plain),
+        secret_options=secret,
+        env_password=env_password,
     )
 
 
+def _port(value: str, text: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise HistoryError(
+            f"The history location {_redact(text)} has a port that is not a number from 1 to "
+            f"65535 ({value!r})."
+        )
+    return int(value)
+
+
+def _looks_like_key_values(text: str) -> bool:
+    """A libpq key/value string starts with one of libpq's keywords and '='."""
+    first = text.split("=", 1)[0].strip() if "=" in text else ""
+    return first in KEYWORDS
+
+
+def _key_values(text: str) -> list[tuple[str, str]]:
+    """libpq's key/value syntax: `key = value` pairs apart by spaces; a value in single quotes
+    may hold spaces, and a backslash escapes the next character. Unknown keywords are refused,
+    as libpq refuses them."""
+    pairs: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            return pairs
+        start = i
+        while i < n and not text[i].isspace() and text[i] != "=":
+            i += 1
+        key = text[start:i]
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n or text[i] != "=" or key not in KEYWORDS:
+            raise HistoryError(
+                f"The history location {_redact(text)} is not a libpq key/value string "
+                f"(near {key!r}): use e.g. 'host=db dbname=kling user=ada', or a "
+                "postgresql://user@host:5432/database URL."
+            )
+        i += 1
+        while i < n and text[i].isspace():
+            i += 1
+        value: list[str] = []
+        quoted = i < n and text[i] == "'"
+        i += int(quoted)
+        while i < n and (quoted or not text[i].isspace()):
+            if text[i] == "\\" and i + 1 < n:
+                value.append(text[i + 1])
+                i += 2
+                continue
+            if quoted and text[i] == "'":
+                break
+            value.append(text[i])
+            i += 1
+        if quoted:
+            if i >= n:
+                raise HistoryError(
+                    f"The history location {_redact(text)} has an unterminated quoted value."
+                )
+            i += 1
+        pairs.append((key, "".join(value)))
+
+
 def _redact(text: str) -> str:
-    """A URL as it may be shown: the password replaced."""
+    """A location as it may be shown: every secret in it replaced."""
     try:
-        parts = urlsplit(text)
-        password = parts.password
+        password = urlsplit(text).password
     except ValueError:
         password = None
-        parts = None
-    if parts is not None and password:
-        return repr(text.replace(f":{password}@", ":***@", 1))
-    if "@" in text:  # unparsable but has credentials: show nothing of them
-        return repr(text.split("://", 1)[0] + "://***@" + text.rsplit("@", 1)[1])
-    return repr(text)
+        if "@" in text:  # unparsable but has credentials: show nothing of them
+            text = text.split("://", 1)[0] + "://***@" + text.rsplit("@", 1)[1]
+    if password:
+        text = text.replace(f":{password}@", ":***@", 1)
+    # `password=...` and its kin, in a URL's query or a key/value string: the value up to the
+    # next space or `&`, or a whole quoted value.
+    return repr(_SECRET_VALUE.sub(r"\1***", text))
+
+
+_SECRET_VALUE: Final = re.compile(
+    rf"(\b(?:{'|'.join(SECRET_KEYS)})\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s&]*)"
+)
