@@ -64,6 +64,8 @@ async def generate(args: argparse.Namespace) -> int:
     request = _request_from(args)
     budget = budget_from(args.budget)
     history = history_for(args)  # a history that cannot be opened fails before any upload
+    if args.out is not None:  # never copy over a file the history owns (another task's video)
+        history.refuse_owned_path(args.out, "video copy", "--out")
     if args.dry_run:
         return dry_run(request, history, budget)
     with backend(args) as (key, base_url):

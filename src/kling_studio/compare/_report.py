@@ -221,7 +221,7 @@ def export_html(
     comparison: Comparison | None = None,
 ) -> Path:
     """Write the report (see render_html) through a temporary file; returns its path."""
-    target = Path(path).expanduser()
+    target = history.refuse_owned_path(path, "comparison report")
     text = render_html(history, group_id, comparison=comparison)
     with atomic_path(target) as part:
         part.write_text(text, "utf-8")

@@ -152,5 +152,6 @@ def export_csv(
     blind: bool = False,
 ) -> Path:
     """compare_df as CSV (written through a temporary file)."""
+    target = history.refuse_owned_path(path, "comparison table")
     df = compare_df(history, group_id, comparison=comparison, blind=blind)
-    return write_frame(df, Path(path).expanduser(), "csv")
+    return write_frame(df, target, "csv")

@@ -33,6 +33,12 @@ class Reading:
     def _load_path(self, stored: str | None) -> Path | None:
         raise NotImplementedError
 
+    if TYPE_CHECKING:  # History's, from _owned.OwnedFiles (a stub here would shadow it)
+
+        def refuse_owned_path(
+            self, path: str | os.PathLike[str], what: str, field: str = "path"
+        ) -> Path: ...
+
     # --- reading -------------------------------------------------------------------------------
 
     def get(self, local_id: str) -> TaskRecord | None:
@@ -180,7 +186,7 @@ class Reading:
         """Write `df(**filters)` to CSV, Parquet or JSON (records, ISO dates); `format` defaults
         to the extension. Written to a temporary file and renamed, so a failed export leaves
         any previous file whole."""
-        target = Path(path).expanduser()
+        target = self.refuse_owned_path(path, "export")
         return write_frame(self.df(**filters), target, format)
 
     def _filters(

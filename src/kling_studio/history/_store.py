@@ -41,6 +41,7 @@ from ._blobs import Videos, file_sha256, keep_bytes
 from ._budgets import Budgets, Reservation, reserve
 from ._faults import HistoryBusy, HistoryGone, file_identity
 from ._leases import Leases, lease_seconds_from, new_owner
+from ._owned import OwnedFiles
 from ._ratings import Ratings
 from ._reading import Reading
 from ._records import (
@@ -63,7 +64,7 @@ SCHEMA_VERSION: Final = 6  # == _schema.SCHEMA_VERSION (kept here so importing i
 _T = TypeVar("_T")
 
 
-class History(Reading, Ratings, Leases, Videos, Budgets):
+class History(Reading, Ratings, Leases, Videos, Budgets, OwnedFiles):
     """The task journal and its reader. Usable from several threads and several processes.
 
     `location`: a path (a file, or an existing folder to hold `history.sqlite3`), a

@@ -66,10 +66,12 @@ def check_stitch(history: History, local_ids: object) -> list[TaskRecord]:
     return [saved_video(history, local_id, "local_ids") for local_id in local_ids]
 
 
-def check_copy_path(path: str | os.PathLike[str] | None) -> Path | None:
+def check_copy_path(history: History, path: str | os.PathLike[str] | None) -> Path | None:
+    """Where a stitched video's copy may go: an .mp4 that is no file of the history's (a
+    part's own video, a poster, the database...)."""
     if path is None:
         return None
-    target = Path(path).expanduser()
+    target = history.refuse_owned_path(path, "stitched video")
     if target.suffix.lower() != ".mp4":
         raise InputError(f"a stitched video is an MP4: name it *.mp4, not {target.name!r}", "path")
     if target.is_dir():
@@ -83,7 +85,7 @@ def stitch_records(
     """Join the videos of `local_ids` into a new completed result of the history (its parts
     listed in `variant["stitched_from"]`); with `path`, a copy is saved there too."""
     records = check_stitch(history, local_ids)
-    copy_to = check_copy_path(path)
+    copy_to = check_copy_path(history, path)  # before any work
     local_id = uuid.uuid4().hex
     out = history.videos_dir / f"stitch-{local_id}.mp4"
     try:
