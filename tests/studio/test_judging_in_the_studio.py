@@ -100,3 +100,80 @@ async def test_compare_blind_true_starts_blind(
     assert "duration" in ada.compare_df(group_id).columns
     ada.show_comparison(group_id, blind=False)
     assert ada.comparison["blind"] is False and ada.comparison["differing"] == ["duration"]
+
+
+DAWN, DUSK = "dawn-over-the-xyzzy-lake", "dusk-over-the-plugh-hill"
+
+
+async def test_nothing_the_widget_sends_tells_blind_variants_apart_until_all_are_rated(
+    two: tuple[Studio, Recorder, Studio, Recorder],
+) -> None:
+    """Every synced trait value and every message from the start of a blind comparison to its
+    last rating: no prompt, no card or history row of its tasks (their settings, and the order
+    they were sent in, which is the plan's), no way to load their settings."""
+    import json
+
+    import traitlets
+
+    ada, rec, _, _ = two
+    synced = set(ada.keys)
+    traits: list[tuple[str, object]] = []
+    ada.observe(
+        lambda change: (
+            traits.append((change["name"], change["new"])) if change["name"] in synced else None
+        ),
+        names=traitlets.All,
+    )
+    start = len(rec.sent)
+    ada.compare(prompts=[DAWN, DUSK], durations=[5, 10], confirm=True, blind=True)
+    await wait_for(lambda: all_done(ada), 60)
+    hidden = {v["local_id"] for v in ada.comparison["variants"]}
+    assert len(hidden) == 4
+
+    # What a front end asks while judging.
+    snapshot = await ask(ada, rec, {"kind": "snapshot"})
+    page = await ask(ada, rec, {"kind": "history", "offset": 0, "limit": 50})
+    assert snapshot["ok"] and page["ok"] and page["data"] == {"rows": [], "total": 0}
+    assert [c for c in snapshot["data"]["cards"] if c["local_id"] in hidden] == []
+    some = next(iter(hidden))
+    for peek in (
+        {"kind": "load_settings", "local_id": some},
+        {"kind": "remix", "local_id": some, "changes": {}},
+        {"kind": "stitch", "local_ids": sorted(hidden)},
+    ):
+        refused = await ask(ada, rec, peek)
+        assert not refused["ok"] and "judging blind" in refused["error"]["message"], refused
+    variants = ada.comparison["variants"]
+    for v in variants[:-1]:
+        assert (await ask(ada, rec, {"kind": "rate", "local_id": v["local_id"], "rating": 3}))["ok"]
+    assert ada.comparison["revealed"] is False
+
+    def check(text: str, what: str) -> None:
+        assert DAWN not in text and DUSK not in text, what
+
+    for msg, _ in rec.sent[start:]:
+        check(json.dumps(msg), msg.get("kind", "?"))
+        if msg.get("kind") == "task":
+            assert msg["card"]["local_id"] not in hidden
+    for name, value in [*traits, *((n, getattr(ada, n)) for n in synced)]:
+        text = json.dumps(value, default=str)
+        check(text, name)
+        if name == "comparison" and value:
+            assert isinstance(value, dict) and value["differing"] == []
+            assert all(v["params"] == {} for v in value["variants"])
+        elif name != "comparison":
+            assert not any(local_id in text for local_id in hidden), name
+    check(ada._fallback.html(), "the saved notebook's fallback")
+    assert ada.history_count == 0
+
+    # The last rating reveals: the cards and rows come, and the settings can be loaded.
+    sent = len(rec.sent)
+    last = variants[-1]["local_id"]
+    assert (await ask(ada, rec, {"kind": "rate", "local_id": last, "rating": 4}))["ok"]
+    assert ada.comparison["revealed"] is True and ada.history_count == 4
+    cards = {m["card"]["local_id"] for m in rec.kinds("task")[-4:]}
+    assert cards == hidden and any(m.get("kind") == "task" for m, _ in rec.sent[sent:])
+    page = await ask(ada, rec, {"kind": "history", "offset": 0, "limit": 50})
+    assert {r["local_id"] for r in page["data"]["rows"]} == hidden
+    assert {r["prompt"] for r in page["data"]["rows"]} == {DAWN, DUSK}
+    assert (await ask(ada, rec, {"kind": "load_settings", "local_id": some}))["ok"]

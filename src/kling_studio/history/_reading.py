@@ -4,7 +4,7 @@ DataFrame and exports. A mixin of `History`, which provides the transactions (`_
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -108,15 +108,17 @@ class Reading:
         user: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        exclude: Collection[str] = (),
     ) -> list[TaskRecord]:
         """Records, newest first. `since`: submitted at or after (a datetime, ISO text, or a
         timedelta back from now; naive times are local). `text`: case-insensitive, in the prompt.
         `user`: only that author's tasks (`"me"`: this history's user; None: everyone's).
+        `exclude`: local ids left out (e.g. a blind comparison's while it is judged).
         """
         from ._schema import tasks
 
         return self._select(
-            self._filters(status, since, text, group_id, user),
+            self._filters(status, since, text, group_id, user, exclude),
             order=[tasks.c.submitted_at.desc(), tasks.c.local_id.desc()],
             limit=limit,
             offset=offset,
@@ -130,12 +132,13 @@ class Reading:
         text: str | None = None,
         group_id: str | None = None,
         user: str | None = None,
+        exclude: Collection[str] = (),
     ) -> int:
         from sqlalchemy import func, select
 
         from ._schema import tasks
 
-        where = self._filters(status, since, text, group_id, user)
+        where = self._filters(status, since, text, group_id, user, exclude)
 
         def work(conn: Connection) -> int:
             query = select(func.count()).select_from(tasks).where(where)
@@ -196,6 +199,7 @@ class Reading:
         text: str | None,
         group_id: str | None,
         user: str | None,
+        exclude: Collection[str] = (),
     ) -> ColumnElement[bool]:
         from sqlalchemy import and_, func, or_, true
 
@@ -219,6 +223,8 @@ class Reading:
             clauses.append(or_(tasks.c.author == self.user, tasks.c.author.is_(None)))
         elif user is not None:
             clauses.append(tasks.c.author == (self.user if user == "me" else user))
+        if exclude:
+            clauses.append(tasks.c.local_id.not_in(list(exclude)))
         return and_(true(), *clauses)
 
     def _select(

@@ -36,6 +36,7 @@ class Live:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     sent: bool = False  # the create left: from now on the task may exist and be paid for
     held: HeldWrites = field(default_factory=HeldWrites)  # history writes not taken yet
+    group_id: str | None = None  # its comparison, known from its first card on (not shown)
 
     def card(self) -> dict[str, Any]:
         """The widget's TaskCard (docs/widget-protocol.md): small, whatever the history size."""

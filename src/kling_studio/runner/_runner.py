@@ -22,7 +22,7 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from ..budget import Budget, BudgetExceeded, PriceTable
@@ -140,6 +140,7 @@ class Runner(Resuming):
                 request.effective_duration,
                 bool(request.generate_audio),
             ),
+            group_id=group_id,
         )
         self._live[local_id] = live
         self._emit(live)
@@ -173,6 +174,11 @@ class Runner(Resuming):
         if record is None:  # failed before it was journalled (e.g. a picture was refused)
             raise KlingStudioError(error_text(live) if live else f"no task {local_id}")
         return record
+
+    def in_groups(self, group_ids: Collection[str]) -> set[str]:
+        """The local ids of the tasks this runner drives for these comparisons (known from
+        their first card, before the comparison has their ids)."""
+        return {x.local_id for x in list(self._live.values()) if x.group_id in group_ids}
 
     def cards(self, limit: int = 20) -> list[dict[str, Any]]:
         """Cards of the tasks in flight plus the newest finished ones, newest first."""

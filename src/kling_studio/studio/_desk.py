@@ -26,20 +26,40 @@ AXES: Final = ("prompts", "negative_prompts", "resolutions", "durations", "use_t
 PARAM_TEXT_MAX: Final = 160  # params in a cell are short; the full text is in compare_df()
 
 Publish = Callable[[Comparison | None], None]
+Released = Callable[[frozenset[str]], None]
 
 
 class Desk:
     """Comparisons of one studio: at most one on screen, any number running."""
 
-    def __init__(self, runner: Runner, client: AsyncClient, publish: Publish) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        client: AsyncClient,
+        publish: Publish,
+        released: Released | None = None,
+    ) -> None:
         self.runner = runner
         self.client = client
         self.history = runner.history
         self._publish = publish
+        self._released = released  # told which tasks may be shown again after blind judging
         self._comparisons: dict[str, cmp.Comparison] = {}  # run by this studio
         self._shown: cmp.Comparison | None = None
         self._seen: dict[str, tuple[Any, ...]] = {}  # local_id -> what the trait last showed
         self.blind = False  # blind judging of the comparison on screen (compare/_blind.py)
+        # Comparisons this viewer judges blind and has not rated through yet, by group id: their
+        # tasks' cards and history rows are held back (they carry the settings, and the order
+        # they were sent in is the plan's), until revealed or blind judging is switched off.
+        self._judging: dict[str, cmp.Comparison] = {}
+
+    def hidden(self) -> frozenset[str]:
+        """The local ids whose cards and history rows the widget must not send now."""
+        judging = dict(self._judging)  # read from the kernel's thread too
+        if not judging:
+            return frozenset()
+        ids = {e.local_id for c in judging.values() for e in c.entries if e.local_id}
+        return frozenset(ids | self.runner.in_groups(judging))
 
     # --- plans and runs ---------------------------------------------------------------------
 
@@ -177,12 +197,20 @@ class Desk:
             self._publish(None)
             return
         value = comparison_value(shown, blind=self.blind)
+        before = self.hidden()
+        if value["blind"] and not value["revealed"]:
+            self._judging[shown.group_id] = shown
+        else:
+            self._judging.pop(shown.group_id, None)
         self._seen = {
             v["local_id"]: (v["status"], v["has_video"], bool(v["error"]))
             for v in value["variants"]
             if v["local_id"]
         }
         self._publish(value)
+        released = before - self.hidden()
+        if released and self._released is not None:
+            self._released(released)
 
 
 def comparison_value(comparison: cmp.Comparison, *, blind: bool = False) -> Comparison:

@@ -63,7 +63,9 @@ class Messages:
         return {"cards": await self.studio._engine.arun(self._cards())}
 
     async def _cards(self) -> list[dict[str, Any]]:
-        return self.studio.runner.cards()  # on the engine, where the runner's state changes
+        hidden = self.studio._desk.hidden()  # a blind comparison's, while it is judged
+        # On the engine, where the runner's state changes.
+        return [c for c in self.studio.runner.cards() if c["local_id"] not in hidden]
 
     async def msg_set_picture(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         slot = str(msg.get("slot"))
@@ -83,7 +85,12 @@ class Messages:
         return {"local_id": await self.studio.asubmit()}
 
     async def msg_history(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        filters: dict[str, Any] = {"user": self.studio.shown_user}
+        # Rows of a blind comparison's tasks are held back while it is judged: they carry the
+        # settings, and their order is the order the plan sent them in.
+        filters: dict[str, Any] = {
+            "user": self.studio.shown_user,
+            "exclude": self.studio._desk.hidden(),
+        }
         if msg.get("status"):
             filters["status"] = msg["status"]
         if msg.get("text"):
@@ -133,7 +140,18 @@ class Messages:
             )
         return {"url": None, "mime": "video/mp4", "size": len(data), "chunks": len(chunks)}
 
+    def _not_judged_blind(self, *local_ids: object) -> None:
+        """Refuse to reveal (or reuse) the settings of a task judged blind right now."""
+        hidden = self.studio._desk.hidden()
+        if any(local_id in hidden for local_id in local_ids):
+            raise InputError(
+                "this task is a variant of a comparison you are judging blind: its settings "
+                "stay hidden until you have rated every variant (or switched blind off)",
+                field="local_id",
+            )
+
     async def msg_load_settings(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        self._not_judged_blind(msg.get("local_id"))
         record = self.studio.history.get(str(msg.get("local_id")))
         if record is None:
             raise InputError("no such task in the history", field="local_id")
@@ -157,6 +175,7 @@ class Messages:
         unknown = set(changes) - set(FORM_FIELDS)
         if unknown:
             raise InputError(f"unknown field(s) {sorted(unknown)}", field="changes")
+        self._not_judged_blind(msg.get("local_id"))
         request = self.studio.runner.request_from(str(msg.get("local_id")), **changes)
         local_id = await self.studio._engine.arun(self.studio._submit(request))
         self.studio._refresh_history()
@@ -166,6 +185,8 @@ class Messages:
         return await self.studio._continue_from(msg.get("local_id"), str(msg.get("slot")))
 
     async def msg_stitch(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
+        parts = msg.get("local_ids")
+        self._not_judged_blind(*(parts if isinstance(parts, list) else ()))
         record = await self.studio._stitch(msg.get("local_ids"))
         return {"local_id": record.local_id}
 

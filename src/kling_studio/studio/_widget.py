@@ -129,7 +129,7 @@ class Studio(ComparisonMethods, SpendingViews, anywidget.AnyWidget):
         )
         self._pictures: dict[str, Picture | str | None] = {"image": None, "image_tail": None}
         self._background: set[asyncio.Future[Any]] = set()
-        self._desk = Desk(self.runner, self.client, self._set_comparison)
+        self._desk = Desk(self.runner, self.client, self._set_comparison, self._released)
         self.runner.subscribe(lambda card: self._engine.post(lambda: self._on_card(card)))
         self._messages = Messages(self)
         self._fallback = Fallback("kling-studio")
@@ -347,14 +347,23 @@ class Studio(ComparisonMethods, SpendingViews, anywidget.AnyWidget):
         return self.runner.start(prepared)
 
     def _on_card(self, card: dict[str, Any]) -> None:
-        self.send({"kind": "task", "card": card})
+        if card["local_id"] not in self._desk.hidden():  # held back while judged blind
+            self.send({"kind": "task", "card": card})
+            self._fallback.task(card)
         self._desk.on_card(card)  # a dict lookup unless a shown variant changed status
-        self._fallback.task(card)
         if card["status"] != "processing" or card["progress"] == 0 or card.get("has_video"):
             self._refresh_history()
 
+    def _released(self, local_ids: frozenset[str]) -> None:
+        """Blind judging is over for these tasks: show their cards and rows after all."""
+        for card in self.runner.cards():
+            if card["local_id"] in local_ids:
+                self.send({"kind": "task", "card": card})
+                self._fallback.task(card)
+        self._refresh_history()
+
     def _refresh_history(self) -> None:
-        self.history_count = self.history.count(user=self.shown_user)
+        self.history_count = self.history.count(user=self.shown_user, exclude=self._desk.hidden())
         self.history_rev += 1
         self._refresh_spending()  # a task's credits may have come: spend and estimate move
 
