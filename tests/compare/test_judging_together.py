@@ -187,3 +187,30 @@ async def test_the_report_shows_mine_the_mean_and_each_rater_as_text(
     shown = "".join(parse(text).text)
     assert "★★★★★" in shown and "mean 4.00 of 2" in shown
     assert f"{HOSTILE} 3" in shown and f"{HOSTILE}: 3, ada: 5" in shown
+
+
+async def test_the_blind_report_is_shuffled_neutral_and_settingless_until_all_are_rated(
+    parts: tuple[Runner, AsyncClient], tmp_path: Path
+) -> None:
+    lake, sea = "lake-of-xyzzy", "sea-of-plugh"
+    comparison = await _grid(parts, durations=[5, 10], prompts=[lake, sea])
+    entries = comparison.entries
+    order = blind_order(entries, "bob", comparison.group_id)
+    assert [e.label for e in order] != [e.label for e in entries]  # a real shuffle for bob
+    with History(tmp_path / "h.sqlite3", user="bob") as bob:
+        for n, entry in enumerate(order[:3]):  # bob rates in the order he is shown
+            cmp.rate(bob, entry.local_id or "", rating=2, note=f"bob-note-{n}")
+        path = cmp.export_html(bob, comparison.group_id, tmp_path / "blind.html", blind=True)
+        text = path.read_text("utf-8")
+        for hidden in (lake, sea, "duration", "time (s)", ">10<", "10 s"):
+            assert hidden not in text, hidden
+        cells = text.split("<table")[0].split('<div class="cell')[1:]
+        assert [c.split('class="label">')[1].split("<")[0] for c in cells] == ["A", "B", "C", "D"]
+        written = [f"bob-note-{n}" for n in range(3)]
+        notes = [next((note for note in written if note in c), None) for c in cells]
+        assert notes == [*written, None]  # his order, not the plan's
+        plain = cmp.render_html(bob, comparison.group_id)  # not blind: everything
+        assert lake in plain and "duration" in plain
+        cmp.rate(bob, order[3].local_id or "", rating=4)
+        revealed = cmp.render_html(bob, comparison.group_id, blind=True)
+    assert lake in revealed and sea in revealed and "duration" in revealed

@@ -18,6 +18,7 @@ from ..history._records import TaskRecord
 from ..history._store import History
 from ..media._posters import POSTER_MAX_SIDE, ensure_poster, poster_jpeg
 from ..pictures import is_url, load_local_picture
+from ._blind import BlindView, blind_view
 from ._plan import PARAM_NAMES
 from ._planfile import Entry, load_plan
 from ._ratings import Summary, summaries
@@ -95,13 +96,27 @@ td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 """
 
 
-def render_html(history: History, group_id: str, *, comparison: Comparison | None = None) -> str:
+def render_html(
+    history: History,
+    group_id: str,
+    *,
+    comparison: Comparison | None = None,
+    blind: bool = False,
+) -> str:
     """The comparison as one self-contained HTML page: inline CSS, thumbnails as data: JPEGs,
-    no script and no external resource (a Content-Security-Policy says so to the browser)."""
+    no script and no external resource (a Content-Security-Policy says so to the browser).
+
+    `blind=True`: until the history's user has rated every variant, as blind judging shows it
+    (`_blind.py`): their own shuffled order under neutral labels A, B, ..., without the
+    parameters that differ nor the run times (a longer clip takes longer)."""
     if comparison is None or comparison.group_id != group_id:
         comparison = Comparison(history, load_plan(history, group_id))
     plan = comparison.plan
-    records = {e.label: history.get(e.local_id) if e.local_id else None for e in plan.entries}
+    by_id = {e.local_id: history.get(e.local_id) for e in plan.entries if e.local_id}
+    shown = blind_view(plan.entries, by_id, user=history.user, group_id=plan.group_id, blind=blind)
+    hide = not shown.revealed
+    differing = [] if hide else plan.differing
+    records = {e.label: by_id.get(e.local_id) if e.local_id else None for e in plan.entries}
     everyone = summaries(history, [e.local_id for e in plan.entries])
     judged = {e.label: everyone.get(e.local_id) if e.local_id else None for e in plan.entries}
     common = [
@@ -110,8 +125,16 @@ def render_html(history: History, group_id: str, *, comparison: Comparison | Non
         if n not in plan.differing and plan.entries and plan.entries[0].params.get(n) is not None
     ]
     cells = [
-        _html_cell(comparison, entry, records[entry.label], judged[entry.label], plan.differing)
-        for entry in plan.entries
+        _html_cell(
+            comparison,
+            entry,
+            records[entry.label],
+            judged[entry.label],
+            differing,
+            label=shown.labels[entry.label],
+            times=not hide,
+        )
+        for entry in shown.entries
     ]
     first = plan.entries[0].params if plan.entries else {}
     common_rows = "".join(f"<dt>{_e(n)}</dt><dd>{_e(_shown(first.get(n)))}</dd>" for n in common)
@@ -124,12 +147,17 @@ def render_html(history: History, group_id: str, *, comparison: Comparison | Non
         f"<h1>{_e(plan.title)}</h1>"
         f'<div class="meta">comparison {_e(plan.group_id)} · {_e(created)} · '
         f"{len(plan.entries)} variants, {sum(e.reused for e in plan.entries)} reused · "
-        f"differing: {_e(', '.join(plan.differing) or 'nothing')}</div>"
+        + (
+            "judged blind: the settings that differ are shown once every variant is rated"
+            if hide
+            else f"differing: {_e(', '.join(plan.differing) or 'nothing')}"
+        )
+        + "</div>"
         f"<h2>Same for every variant</h2><dl>{common_rows}</dl>"
         f'<div class="grid">{"".join(cells)}</div>'
         f'<p class="meta">rating, winner and note: {_e(history.user)}\'s; mean and count: '
         "everyone's</p>"
-        f"{_html_table(comparison, records, judged)}</body></html>\n"
+        f"{_html_table(comparison, shown, records, judged, hide=hide)}</body></html>\n"
     )
 
 
@@ -139,12 +167,15 @@ def _html_cell(
     record: TaskRecord | None,
     summary: Summary | None,
     differing: list[str],
+    *,
+    label: str,
+    times: bool = True,
 ) -> str:
     jpeg = _poster(record) if record is not None else None
     if jpeg is None:
         jpeg = picture_thumbnail(comparison.picture_for(entry.label))
     if jpeg is not None:
-        thumb = f'<img class="thumb" alt="{_e(entry.label)}" src="{_data_url(jpeg)}">'
+        thumb = f'<img class="thumb" alt="{_e(label)}" src="{_data_url(jpeg)}">'
     else:
         thumb = '<div class="thumb nothumb">no preview</div>'
     seen = variant_view(comparison, entry, record)
@@ -169,38 +200,43 @@ def _html_cell(
         others = (
             f"<dt>everyone</dt><dd>mean {summary.mean:.2f} of {summary.count} ({_e(each)})</dd>"
         )
-    times = ""
-    if record is not None:
-        times = f"<dt>time</dt><dd>{record.elapsed:.1f} s</dd>"
+    took = ""
+    if record is not None and times:
+        took = f"<dt>time</dt><dd>{record.elapsed:.1f} s</dd>"
     error = ": ".join(p for p in (seen.error_code, seen.error_message) if p)
     error_row = f"<dt>error</dt><dd>{_e(error)}</dd>" if error else ""
     note = record.note if record and record.note else ""
     note_html = f'<div class="note">{_e(note)}</div>' if note else ""
     return (
         f'<div class="cell{" win" if winner else ""}">{thumb}'
-        f'<div><span class="label">{_e(entry.label)}</span>{badges}</div>'
-        f"<dl>{params}<dt>rating</dt><dd>{stars}</dd>{others}{times}{error_row}</dl>{note_html}</div>"
+        f'<div><span class="label">{_e(label)}</span>{badges}</div>'
+        f"<dl>{params}<dt>rating</dt><dd>{stars}</dd>{others}{took}{error_row}</dl>{note_html}</div>"
     )
 
 
 def _html_table(
     comparison: Comparison,
+    shown: BlindView,
     records: Mapping[str, TaskRecord | None],
     judged: Mapping[str, Summary | None],
+    *,
+    hide: bool,
 ) -> str:
-    plan = comparison.plan
-    head = ["label", *plan.differing, "status", "reused", "time (s)", "rating", "winner", "note"]
+    differing = [] if hide else comparison.plan.differing
+    times = [] if hide else ["time (s)"]
+    head = ["label", *differing, "status", "reused", *times, "rating", "winner", "note"]
     head += ["mean", "count", "each rater"]
     rows = []
-    for entry in plan.entries:
+    for entry in shown.entries:
         record = records[entry.label]
         summary = judged[entry.label]
+        took = [] if hide else [f"{record.elapsed:.1f}" if record else ""]
         cells = [
-            entry.label,
-            *(_shown(entry.params.get(n)) for n in plan.differing),
+            shown.labels[entry.label],
+            *(_shown(entry.params.get(n)) for n in differing),
             comparison.status(entry, record),
             "yes" if entry.reused else "no",
-            f"{record.elapsed:.1f}" if record else "",
+            *took,
             str(record.rating) if record and record.rating else "",
             "yes" if record and record.winner else "",
             (record.note or "") if record else "",
@@ -219,10 +255,12 @@ def export_html(
     path: str | os.PathLike[str],
     *,
     comparison: Comparison | None = None,
+    blind: bool = False,
 ) -> Path:
-    """Write the report (see render_html) through a temporary file; returns its path."""
+    """Write the report (see render_html; `blind` as there) through a temporary file; returns
+    its path."""
     target = history.refuse_owned_path(path, "comparison report")
-    text = render_html(history, group_id, comparison=comparison)
+    text = render_html(history, group_id, comparison=comparison, blind=blind)
     with atomic_path(target) as part:
         part.write_text(text, "utf-8")
     return target

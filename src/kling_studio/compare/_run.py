@@ -138,15 +138,17 @@ class Comparison:
 
         return compare_df(self.history, self.group_id, comparison=self, blind=blind)
 
-    def export_csv(self, path: str | os.PathLike[str]) -> Path:
+    def export_csv(self, path: str | os.PathLike[str], *, blind: bool = False) -> Path:
         from ._table import export_csv
 
-        return export_csv(self.history, self.group_id, path, comparison=self)
+        return export_csv(self.history, self.group_id, path, comparison=self, blind=blind)
 
-    def export_html(self, path: str | os.PathLike[str]) -> Path:
+    def export_html(self, path: str | os.PathLike[str], *, blind: bool = False) -> Path:
+        """The HTML report; `blind=True`: shuffled, neutral labels and no settings until the
+        history's user has rated every variant (see `compare.render_html`)."""
         from ._report import export_html
 
-        return export_html(self.history, self.group_id, path, comparison=self)
+        return export_html(self.history, self.group_id, path, comparison=self, blind=blind)
 
     def picture_for(self, label: str) -> PictureSource | None:
         request = self._requests.get(label)

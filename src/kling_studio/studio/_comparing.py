@@ -95,14 +95,18 @@ class ComparisonMethods:
         see `compare.compare_df`."""
         return self._desk.get(group_id).df(blind=blind)
 
-    def export_comparison(self, path: str | Path, group_id: str | None = None) -> Path:
-        """Write a comparison (the latest by default) as .csv or as a self-contained .html."""
+    def export_comparison(
+        self, path: str | Path, group_id: str | None = None, *, blind: bool = False
+    ) -> Path:
+        """Write a comparison (the latest by default) as .csv or as a self-contained .html.
+        `blind=True`: as blind judging shows it until you have rated every variant (your own
+        shuffled order, labels A, B, ..., no settings nor run times)."""
         comparison = self._desk.get(group_id)
         suffix = Path(path).suffix.lower()
         if suffix == ".csv":
-            return comparison.export_csv(path)
+            return comparison.export_csv(path, blind=blind)
         if suffix in (".html", ".htm"):
-            return comparison.export_html(path)
+            return comparison.export_html(path, blind=blind)
         raise InputError(f"export to .csv or .html, not {suffix or 'no extension'!r}", "path")
 
     def show_comparison(self, group_id: str | None = None, *, blind: bool | None = None) -> None:
