@@ -1,11 +1,12 @@
 """Content-addressed video objects in a folder, an S3-compatible bucket or memory (obstore).
 
-An object's name is the SHA-256 of its bytes (`<sha256>.mp4`; a video's poster `<sha256>.jpg`), so
-a video kept twice is one object and two kernels saving the same clip never clash. A put is
-conditional (written only if absent): a small object with S3's If-None-Match; a large one after a
-HEAD, streamed as a multipart upload of a few MiB at a time (obstore holds a conditional put whole
-in memory). Should two kernels race past that HEAD they upload the same bytes under the same name,
-and the last whole upload wins, identical to the first.
+An object's name is the SHA-256 of its bytes (`<sha256>.mp4`; a video's poster is
+`<sha256>.poster.jpg`, as beside a saved video), so a video kept twice is one object and two
+kernels saving the same clip never clash. A put is conditional (written only if absent): a small
+object with S3's If-None-Match; a large one after a HEAD, streamed as a multipart upload of a few
+MiB at a time (obstore holds a conditional put whole in memory). Should two kernels race past
+that HEAD they upload the same bytes under the same name, and the last whole upload wins,
+identical to the first.
 
 Reads stream into a temporary file beside the target, are checked against the hash, and are then
 renamed into place: nobody ever sees a partial or wrong video.
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
     from obstore.store import ObjectStore
 
 Kind = Literal["video", "poster"]
-SUFFIX: Final[dict[Kind, str]] = {"video": ".mp4", "poster": ".jpg"}
+# A poster is named as media/_posters.py names one beside its video.
+SUFFIX: Final[dict[Kind, str]] = {"video": ".mp4", "poster": ".poster.jpg"}
 CHUNK: Final = 1 << 20  # bytes read or hashed at a time
 PART_BYTES: Final = 5 << 20  # S3's smallest multipart part: objects above it stream in parts
 PARALLEL_PARTS: Final = 2  # parts in flight (each held in memory while it uploads)
