@@ -188,7 +188,8 @@ class Videos:
                     "KLING_STUDIO_VIDEOS=s3://bucket/prefix)"
                 )
             raise HistoryError(
-                f"Task {local_id}'s video could not be fetched: {exc}{hint}"
+                f"Task {local_id} has no saved video on this machine, and fetching it failed: "
+                f"{exc}{hint}"
             ) from None
         return target
 
