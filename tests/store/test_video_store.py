@@ -40,7 +40,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> VideoStore:
     return open_store(request.getfixturevalue("s3_store"))
 
 
-@pytest.mark.parametrize("size", [3000, 7 << 20])  # one conditional PUT; a multipart upload
+@pytest.mark.parametrize("size", [3000, 7 << 20])  # under and over a chunk
 def test_a_clip_kept_twice_is_one_object_and_comes_back_whole(
     store: VideoStore, tmp_path: Path, size: int
 ) -> None:

@@ -2,11 +2,8 @@
 
 An object's name is the SHA-256 of its bytes (`<sha256>.mp4`; a video's poster is
 `<sha256>.poster.jpg`, as beside a saved video), so a video kept twice is one object and two
-kernels saving the same clip never clash. A put is conditional (written only if absent): a small
-object with S3's If-None-Match; a large one after a HEAD, streamed as a multipart upload of a few
-MiB at a time (obstore holds a conditional put whole in memory). Should two kernels race past
-that HEAD they upload the same bytes under the same name, and the last whole upload wins,
-identical to the first.
+kernels saving the same clip never clash. A put is conditional (written only if absent: S3's
+`If-None-Match: *`, a hard link in a folder) and streamed from the file a chunk at a time.
 
 Reads stream into a temporary file beside the target, are checked against the hash, and are then
 renamed into place: nobody ever sees a partial or wrong video.
@@ -17,13 +14,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
+
+import httpx
 
 from .._secrets import remember
 from ..errors import VideoStoreError
@@ -36,8 +37,8 @@ Kind = Literal["video", "poster"]
 # A poster is named as media/_posters.py names one beside its video.
 SUFFIX: Final[dict[Kind, str]] = {"video": ".mp4", "poster": ".poster.jpg"}
 CHUNK: Final = 1 << 20  # bytes read or hashed at a time
-PART_BYTES: Final = 5 << 20  # S3's smallest multipart part: objects above it stream in parts
-PARALLEL_PARTS: Final = 2  # parts in flight (each held in memory while it uploads)
+PUT_ATTEMPTS: Final = 3  # a PUT that could not connect or got a 5xx is sent again
+PUT_TIMEOUT: Final = httpx.Timeout(120.0, connect=5.0)
 # Secrets of the AWS environment: remembered so that no message can show them.
 SECRET_ENV: Final = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 _SHA256_HEX: Final = frozenset("0123456789abcdef")
@@ -164,31 +165,58 @@ class VideoStore:
         key = self.key(sha256, kind)
         if self.location.kind == "folder":
             return PutOutcome(sha256, size, self._put_folder(path, key))
+        if self.location.kind == "s3":
+            return PutOutcome(sha256, size, self._put_s3(path, key, size))
         import obstore
         from obstore.exceptions import AlreadyExistsError, PreconditionError
 
-        try:
-            if size <= PART_BYTES:  # small: one conditional PUT (If-None-Match: *)
-                obstore.put(self._store, key, path, mode="create")
-                return PutOutcome(sha256, size, True)
-            if self.exists(sha256, kind):
-                return PutOutcome(sha256, size, False)
-            with path.open("rb") as fh:
-                obstore.put(
-                    self._store,
-                    key,
-                    fh,
-                    use_multipart=True,
-                    chunk_size=PART_BYTES,
-                    max_concurrency=PARALLEL_PARTS,
-                )
+        try:  # memory (tests): one conditional put
+            obstore.put(self._store, key, path, mode="create")
             return PutOutcome(sha256, size, True)
-        except (AlreadyExistsError, PreconditionError):
+        except (AlreadyExistsError, PreconditionError, FileExistsError):
             return PutOutcome(sha256, size, False)
-        except VideoStoreError:
-            raise
         except Exception as exc:
             raise self._error("write", exc) from None
+
+    def _put_s3(self, path: Path, key: str, size: int) -> bool:
+        """One PUT with `If-None-Match: *` (written only if absent), its body streamed from the
+        file by httpx a chunk at a time, to a URL obstore presigns with the AWS credentials.
+        (obstore's own conditional put holds the whole object in memory, and its multipart
+        upload several 5 MiB parts: +16 to +22 MiB for a 30 MiB clip against +0 here,
+        benchmarks/save_memory.py.) False when the store had it already."""
+        import obstore
+        from obstore.store import S3Store
+
+        assert isinstance(self._store, S3Store)
+        try:
+            url = obstore.sign(self._store, "PUT", key, timedelta(minutes=15))
+        except Exception as exc:
+            raise self._error("sign a write to", exc) from None
+        headers = {"If-None-Match": "*", "Content-Length": str(size)}
+        last = ""
+        for attempt in range(PUT_ATTEMPTS):
+            try:
+                answer = httpx.put(url, content=_chunks(path), headers=headers, timeout=PUT_TIMEOUT)
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            else:
+                code = answer.status_code
+                if code in (200, 201, 204):
+                    return True
+                if code in (409, 412):  # another writer's copy, the same bytes
+                    return False
+                if code in (401, 403):
+                    raise VideoStoreError(
+                        f"the video store {self.display} refused the credentials to write it "
+                        f"(check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile): "
+                        f"HTTP {code} {_s3_code(answer.text)}"
+                    )
+                last = f"HTTP {code} {_s3_code(answer.text)}"
+                if code < 500 and code != 429:
+                    break
+            if attempt + 1 < PUT_ATTEMPTS:
+                time.sleep(0.2 * 2**attempt)
+        raise VideoStoreError(f"the video store {self.display} could not write ({last})")
 
     def _put_folder(self, path: Path, key: str) -> bool:
         assert self.location.folder is not None
@@ -239,6 +267,18 @@ class VideoStore:
                 f"AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile): {first}"
             )
         return VideoStoreError(f"the video store {self.display} could not {doing} ({first})")
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK):
+            yield block
+
+
+def _s3_code(body: str) -> str:
+    """S3's error code from an XML error body (never the body itself, which may echo a key)."""
+    found = re.search(r"<Code>([A-Za-z]{1,64})</Code>", body)
+    return found.group(1) if found else ""
 
 
 def _spool_file(spool: Path) -> Path:
