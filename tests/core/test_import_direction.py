@@ -31,13 +31,18 @@ ALLOWED: dict[str, set[str]] = {
     # Budgets, estimates and the ledger: pure rules over the bottom layer; the history holds
     # them (check-and-reserve in the journal's transaction), the runner asks before sending.
     "budget": BOTTOM,
+    # Where videos live (a folder or an S3 bucket, obstore): the history, the runner and the
+    # player put and fetch through it.
+    "store": BOTTOM,
     "media": BOTTOM,  # posters, last frames, stitching: PyAV on files, nothing above pictures
-    "history": BOTTOM
-    | {"client", "media", "budget"},  # the video cache may download through the client's transport
-    "runner": BOTTOM | {"client", "history", "media", "budget"},
-    "compare": BOTTOM | {"client", "history", "runner", "media", "budget"},
-    "studio": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator", "budget"},
-    "cli": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator", "budget"},
+    # The video cache may download through the client's transport.
+    "history": BOTTOM | {"client", "media", "budget", "store"},
+    "runner": BOTTOM | {"store", "client", "history", "media", "budget"},
+    "compare": BOTTOM | {"store", "client", "history", "runner", "media", "budget"},
+    "studio": BOTTOM
+    | {"store", "client", "history", "runner", "compare", "media", "simulator", "budget"},
+    "cli": BOTTOM
+    | {"store", "client", "history", "runner", "compare", "media", "simulator", "budget"},
     "simulator": set(),
     "__main__": {"cli"},
     "__init__": BOTTOM | {"client", "history", "runner", "studio", "simulator", "budget"},

@@ -93,9 +93,12 @@ async def test_continue_from_bad_input_says_what_to_fix_and_changes_nothing(
         s.continue_from("nope", slot="middle")
     reply = await ask(s, rec, {"kind": "continue_from", "local_id": None, "slot": "image"})
     assert not reply["ok"] and reply["error"]["field"] == "local_id"
-    # A task without a saved video: the clip exists, its file is gone.
+    # A task without a saved video: the clip exists, its file is gone (and the store's copy).
     record = s.history[await clip(s)]
     record.video_path.unlink()
+    store = s.history.store
+    assert store.location.folder is not None
+    (store.location.folder / store.key(s.history.video_sha256(record.local_id) or "")).unlink()
     s.set_image(make_picture(color=GREEN))
     before = dict(s.pictures)
     reply = await ask(

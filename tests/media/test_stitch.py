@@ -112,6 +112,9 @@ async def test_bad_stitch_input_is_refused_before_anything_is_done(
     good = await clip(s, RED)
     gone = await clip(s, GREEN)
     s.history[gone].video_path.unlink()
+    store = s.history.store  # and the store's copy: the video is nowhere
+    assert store.location.folder is not None
+    (store.location.folder / store.key(s.history.video_sha256(gone) or "")).unlink()
     videos = set(s.history.videos_dir.iterdir())
     count = s.history.count()
 

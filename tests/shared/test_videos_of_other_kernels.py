@@ -1,6 +1,7 @@
-"""In a shared (PostgreSQL) history, a task whose video another person's kernel saved reads as
-having a video everywhere (the view, the DataFrame, the widget's history row) before this machine
-has fetched a byte of it; playing it fetches it."""
+"""In a shared (PostgreSQL) history with one video store (a real S3 server), a task whose video
+another person's kernel saved reads as having a video everywhere (the view, the DataFrame, the
+widget's history row) before this machine has fetched a byte of it; playing it fetches it from
+the store, and the database holds no video bytes."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ async def _ada_makes_a_video(sim: Simulator, url: str) -> str:
 
 
 async def test_a_video_saved_by_another_kernel_reads_as_saved_before_any_fetch(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, s3_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("KLING_STUDIO_VIDEOS", s3_store)  # the class's one store
     monkeypatch.setenv("KLING_STUDIO_HOME", str(tmp_path / "ada-machine"))
     with Simulator(time_scale=0.02, seed=3, render_width=64, fps=4) as sim:
         local_id = await _ada_makes_a_video(sim, postgres_url)
@@ -60,3 +62,5 @@ async def test_a_video_saved_by_another_kernel_reads_as_saved_before_any_fetch(
         path = bob.video_file(local_id)  # first play: fetched from the shared store
         assert path.read_bytes() == ada_bytes
         assert tmp_path / "bob-machine" in path.parents
+        assert path.with_name(f"{path.stem}.poster.jpg").is_file()  # its poster came too
+        assert bob._legacy_bytes(bob.video_sha256(local_id) or "") is None  # no bytes in SQL

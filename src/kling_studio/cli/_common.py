@@ -28,13 +28,14 @@ def history_for(args: argparse.Namespace) -> Any:
     from ..history._store import History
 
     location = getattr(args, "history", None)
+    videos = getattr(args, "videos", None)
     if location:
-        return History(location)
+        return History(location, videos=videos)
     simulated = getattr(args, "simulator", False)
     if not args.home and not simulated:
-        return History()
+        return History(videos=videos)
     home = Path(args.home) if args.home else None
-    return History(history_path(home, simulator=simulated))
+    return History(history_path(home, simulator=simulated), videos=videos)
 
 
 @contextlib.contextmanager

@@ -28,8 +28,8 @@ def history_command(args: argparse.Namespace) -> int:
     history = history_for(args)
     if args.action == "migrate":
         return _migrate(args, history)
-    if args.to:
-        raise UsageError("--to is for `kling-studio history migrate --to URL`")
+    if args.to or args.to_videos or args.budgets:
+        raise UsageError("--to, --to-videos and --budgets are for `kling-studio history migrate`")
     filters: dict[str, Any] = {"status": args.status} if args.status else {}
     if args.user:
         filters["user"] = args.user
@@ -49,18 +49,32 @@ def history_command(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace, source: Any) -> int:
-    from ..history._migrate import copy_history
+    from ..history._migrate import copy_history, move_videos_to_store
     from ..history._store import History
 
     if not args.to:
-        raise UsageError("history migrate needs --to URL (the history to copy into)")
-    target = History(args.to)
+        if not getattr(args, "videos", None):
+            raise UsageError(
+                "history migrate needs --to URL (the history to copy into) or --videos STORE "
+                "(the store to move the database's videos into)"
+            )
+        moved = move_videos_to_store(source)
+        pending = source.upload_pending()
+        print(
+            f"moved {moved.videos} video(s) of {moved.tasks} task(s) from "
+            f"{source.location.display} into {source.videos}, each checked by hash; "
+            f"uploaded {pending.uploaded} that waited on this machine ({pending.waiting} still "
+            "wait); the database holds no video bytes"
+        )
+        return EXIT_OK
+    target = History(args.to, videos=args.to_videos)
     if target.location.display == source.location.display:
         raise UsageError("history migrate: --to names the history being copied")
-    done = copy_history(source, target)
+    done = copy_history(source, target, budgets=args.budgets)
     print(
-        f"copied {done.tasks} task(s) and {done.videos} video(s) from "
-        f"{source.location.display} to {target.location.display}; "
-        f"{done.skipped} were there already"
+        f"copied {done.tasks} task(s), {done.videos} video(s), {done.comparisons} "
+        f"comparison(s) and {done.budgets} budget(s) from {source.location.display} to "
+        f"{target.location.display} (videos in {target.videos}); "
+        f"{done.skipped} task(s) were there already"
     )
     return EXIT_OK

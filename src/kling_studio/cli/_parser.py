@@ -72,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument(
         "--to", metavar="URL", help="with migrate: the history to copy into (e.g. postgresql://)"
     )
+    hist.add_argument(
+        "--to-videos",
+        metavar="STORE",
+        help="with migrate --to: the target's video store (default: KLING_STUDIO_VIDEOS, else "
+        "the folder beside the target)",
+    )
+    hist.add_argument(
+        "--budgets",
+        action="store_true",
+        help="with migrate --to: copy the budgets too (a personal file must not raise a class's)",
+    )
     fmt = hist.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
@@ -119,6 +130,15 @@ def _history_option(parser: argparse.ArgumentParser, default: Any) -> None:
         default=default,
         help="the history: a path, sqlite:///file or postgresql://user:password@host:port/db "
         "(default: KLING_STUDIO_HISTORY, else the data folder's history.sqlite3)",
+    )
+    parser.add_argument(
+        "--videos",
+        metavar="STORE",
+        default=default,
+        help="where the history's videos are kept: a folder or s3://bucket/prefix, credentials "
+        "and endpoint from the AWS environment (default: KLING_STUDIO_VIDEOS, else the videos/ "
+        "folder beside the history); `history migrate --videos STORE` moves the videos a "
+        "shared history holds in its database into STORE",
     )
 
 

@@ -245,9 +245,7 @@ class Reading:
         joined = tasks.outerjoin(
             mine, and_(mine.c.local_id == tasks.c.local_id, mine.c.user == self.user)
         )
-        query = select(tasks, mine.c.rating, mine.c.winner, mine.c.note)
-        if self.shared:
-            query = query.add_columns(video_stored())
+        query = select(tasks, mine.c.rating, mine.c.winner, mine.c.note, video_stored())
         query = query.select_from(joined).where(where).order_by(*order)
         if limit is not None:
             query = query.limit(int(limit))

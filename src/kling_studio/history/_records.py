@@ -106,9 +106,12 @@ class TaskRecord:
     note: str | None
     raw: dict[str, Any] | None
     user: str | None = None  # who made it (History(user=...), see config.resolve_user)
-    # A shared history holds the video's bytes (history/_blobs.py): `video_file()` fetches them
-    # on first play, on any member's machine.
+    # The video store holds the video (history/_blobs.py): `video_file()` fetches it on first
+    # play, on any member's machine.
     video_stored: bool = False
+    # Why the store has not taken the video yet (it was down or refused the credentials): the
+    # video waits on the machine that saved it, which uploads it when the store answers.
+    store_error: str | None = None
 
     @property
     def done(self) -> bool:

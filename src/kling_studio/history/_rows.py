@@ -111,4 +111,5 @@ def to_record(row: Mapping[Any, Any], load_path: Callable[[str | None], Path | N
         raw=loads("raw"),
         user=row["author"],
         video_stored=bool(row.get("video_stored")),
+        store_error=row.get("store_error"),
     )

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, M
 
 APP_ID: Final = 0x4B4C4E47  # "KLNG" in SQLite's PRAGMA application_id: marks the file as ours
 # Alembic revisions, oldest first; SQLite's PRAGMA user_version holds their count.
-REVISIONS: Final = ("0001", "0002", "0003", "0004", "0005", "0006")
+REVISIONS: Final = ("0001", "0002", "0003", "0004", "0005", "0006", "0008")
 SCHEMA_VERSION: Final = len(REVISIONS)
 HEAD: Final = REVISIONS[-1]
 
@@ -63,6 +63,10 @@ tasks = Table(
     Column("video_sha256", Text),
     # 0005: the credits expected when it was journalled (counted until FoxAPI reports its own).
     Column("credits_estimate", Float),
+    # 0008: when the video store took the video (None: not yet, or saved before stores), and
+    # why not yet (the store was down or refused the credentials: the video waits here).
+    Column("video_stored_at", Text),
+    Column("store_error", Text),
     Index("tasks_submitted", "submitted_at"),
     Index("tasks_task_id", "task_id"),
     Index("tasks_status", "status"),
@@ -72,7 +76,8 @@ tasks = Table(
     Index("tasks_video", "video_path"),
 )
 
-# 0003: video bytes by content (shared histories only; a SQLite history keeps files on disk).
+# 0003: video bytes by content, as shared histories kept them before video stores (0008): old
+# rows still play from here; `history migrate --videos` moves them into the store.
 videos = Table(
     "videos",
     metadata,

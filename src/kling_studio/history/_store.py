@@ -37,7 +37,7 @@ from .. import config
 from ..errors import HistoryError
 from ..models import PreparedRequest, Task
 from . import _url
-from ._blobs import Videos, file_sha256, keep_bytes
+from ._blobs import Kept, Videos, file_sha256
 from ._budgets import Budgets, Reservation, reserve
 from ._faults import HistoryBusy, HistoryGone, file_identity
 from ._leases import Leases, lease_seconds_from, new_owner
@@ -59,7 +59,7 @@ __all__ = ["DB_NAME", "SCHEMA_VERSION", "History", "HistoryBusy", "HistoryGone"]
 
 DB_NAME: Final = _url.DB_NAME
 VIDEOS_DIR: Final = "videos"
-SCHEMA_VERSION: Final = 6  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
+SCHEMA_VERSION: Final = 7  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
 
 _T = TypeVar("_T")
 
@@ -73,6 +73,10 @@ class History(Reading, Ratings, Leases, Videos, Budgets, OwnedFiles):
     here (default: `config.resolve_user()`). `busy_timeout`: how long a write waits for another
     process's lock before giving up with `HistoryBusy`. `lease_seconds`: how long a kernel that
     stopped answering keeps its unfinished tasks before another kernel adopts them.
+    `videos`: where videos and posters are kept, a folder or `s3://bucket/prefix` (credentials
+    and endpoint from the AWS environment); None means `KLING_STUDIO_VIDEOS`, else the
+    `videos/` folder beside the history (for a shared history: this machine's, so give a
+    shared store for everyone to play everyone's videos).
     """
 
     def __init__(
@@ -82,7 +86,10 @@ class History(Reading, Ratings, Leases, Videos, Budgets, OwnedFiles):
         user: str | None = None,
         busy_timeout: float = 10.0,
         lease_seconds: float | None = None,
+        videos: str | os.PathLike[str] | None = None,
     ):
+        from ..store import open_store, parse_location
+
         self.location = _url.resolve(location)
         self.user: str = config.resolve_user(user)
         # Which kernel follows which task (see _leases.py): this History's id, and how long a
@@ -100,6 +107,7 @@ class History(Reading, Ratings, Leases, Videos, Budgets, OwnedFiles):
             self.home = config.default_home() / "shared" / f"{self.location.database}-{digest}"
             self.path = self.home / "history"  # never opened: names the side files
         self.videos_dir: Path = self.home / VIDEOS_DIR
+        store_location = parse_location(videos, self.videos_dir)  # refused before connecting
         self._scrub = Scrubber(self.location.secrets)
         self._lock = threading.RLock()
         self._engine: Engine | None = None
@@ -115,6 +123,11 @@ class History(Reading, Ratings, Leases, Videos, Budgets, OwnedFiles):
         except OSError as exc:
             self.close()
             raise HistoryError(f"cannot create the video folder {self.videos_dir}: {exc}") from exc
+        try:
+            self.store = open_store(store_location)
+        except Exception:
+            self.close()
+            raise
 
     # --- connection and schema ---------------------------------------------------------------
 
@@ -215,6 +228,11 @@ class History(Reading, Ratings, Leases, Videos, Budgets, OwnedFiles):
 
     def __repr__(self) -> str:
         return f"History({self.location.display!r})"
+
+    @property
+    def videos(self) -> str:
+        """Where the videos are kept, as shown to a person (never a credential)."""
+        return self.store.display
 
     @property
     def cache(self) -> VideoCache:
@@ -381,16 +399,22 @@ class History(Reading, Ratings, Leases, Videos, Budgets, OwnedFiles):
 
         self._run(work, write=True)
 
-    def set_video(self, local_id: str, path: str | os.PathLike[str]) -> None:
+    def set_video(
+        self, local_id: str, path: str | os.PathLike[str], *, kept: Kept | None = None
+    ) -> None:
         """The video is saved at `path` (kept relative to the history's folder when inside it,
-        so the folder can be moved)."""
+        so the folder can be moved) and put into the video store, unless `kept` says how that
+        went already (the runner puts it off the event loop). A store that is away leaves the
+        video here, the record saying why, until `upload_pending()`."""
         from sqlalchemy import and_, select
 
         from ._schema import tasks
 
         stored = self._store_path(Path(path))
+        if kept is None and Path(path).is_file():
+            kept = self.keep_video(path)
         try:
-            sha256: str | None = file_sha256(Path(path))
+            sha256: str | None = kept.sha256 if kept is not None else file_sha256(Path(path))
         except OSError:
             sha256 = None  # a path that is not (yet) a readable file: kept as given
 
@@ -408,10 +432,11 @@ class History(Reading, Ratings, Leases, Videos, Budgets, OwnedFiles):
                         f"{other.local_id} (FoxAPI task {other.task_id}); it was not attached "
                         f"to task {local_id}."
                     )
-            if self.shared and sha256 is not None:
-                keep_bytes(conn, Path(path), sha256)  # any member's machine can play it
             changes = {"video_path": stored, "download_error": None, "url_expired": 0}
             changes |= {"video_sha256": sha256, "updated_at": iso(now())}
+            if kept is not None:
+                changes["store_error"] = kept.error
+                changes["video_stored_at"] = iso(now()) if kept.stored else None
             self._set(conn, local_id, changes)
 
         self._run(work, write=True)

@@ -33,6 +33,9 @@ log = logging.getLogger("kling_studio")
 
 LOOKUP_RETRY_FIRST = 0.25  # seconds before asking again after a failed lookup, doubled
 LOOKUP_RETRY_MAX = 30.0
+UPLOAD_RETRY_FIRST = 2.0  # seconds before putting videos into a store that was away, doubled
+UPLOAD_RETRY_MAX = 60.0
+CODE_NOT_UPLOADED = "video_not_uploaded"  # the card's code while the store is away
 
 
 class Following:
@@ -45,6 +48,8 @@ class Following:
     wait_timeout: float | None
     _journal: Journal
     _emit: Callable[[Live], None]
+    _uploader: asyncio.Task[None] | None
+    _waiting_upload: dict[str, Live]
 
     async def _follow(self, live: Live, task: Task | str) -> None:
         """Wait for the task's end, journalling every change, then save its video.
@@ -149,13 +154,44 @@ class Following:
             live.error = {"code": "download_failed", "message": message}
             log.warning("download of %s failed: %s", task_id, exc)
         else:
-            self._journal.write(
-                live, "download", functools.partial(self.history.set_video, local_id, path)
-            )
+            # Into the video store off the event loop (streamed); a store that is away leaves
+            # the video here, and the uploader puts it there when the store answers.
+            kept = await asyncio.to_thread(self.history.keep_video, path)
+            write = functools.partial(self.history.set_video, local_id, path, kept=kept)
+            self._journal.write(live, "download", write)
             live.has_video = True
             live.poster = await asyncio.to_thread(poster_data_url, path)
             live.error = None
+            if kept.error is not None:
+                live.error = {"code": CODE_NOT_UPLOADED, "message": kept.error}
+                self._waiting_upload[local_id] = live
+                self._upload_later()
         self._emit(live)
+
+    def _upload_later(self) -> None:
+        """Keep trying the videos a store that was away has not taken (not one of the runner's
+        tasks: `join()` does not wait for a store to come back)."""
+        if self._uploader is None or self._uploader.done():
+            self._uploader = asyncio.get_running_loop().create_task(self._upload_pending())
+
+    async def _upload_pending(self) -> None:
+        pause = UPLOAD_RETRY_FIRST
+        while self._waiting_upload:
+            await asyncio.sleep(pause)
+            pause = min(UPLOAD_RETRY_MAX, pause * 2)
+            try:
+                await asyncio.to_thread(self.history.upload_pending)
+                taken = await asyncio.to_thread(
+                    lambda: [i for i in self._waiting_upload if self.history[i].video_stored]
+                )
+            except Exception as exc:  # the history itself is busy: try again later
+                log.warning("videos waiting for the store: %s", exc)
+                continue
+            for local_id in taken:
+                live = self._waiting_upload.pop(local_id)
+                if live.error is not None and live.error.get("code") == CODE_NOT_UPLOADED:
+                    live.error = None
+                self._emit(live)
 
     def _apply(self, live: Live, task: Task) -> None:
         live.task_id = task.id

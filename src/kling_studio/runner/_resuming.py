@@ -48,6 +48,8 @@ class Resuming(Following):
         read timeout (60 s).
         """
         self.cache.clean_partials(older_than=PARTIAL_MAX_AGE)
+        # Videos saved here while the video store was away: into the store now, if it answers.
+        await asyncio.to_thread(self.history.upload_pending)
         self._adopting = True
         resumed = await self._adopt()
         if self._heartbeat is None or self._heartbeat.done():

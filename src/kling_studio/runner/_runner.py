@@ -80,6 +80,8 @@ class Runner(Resuming):
         self._slots = asyncio.Semaphore(max_in_flight)
         self._live: dict[str, Live] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._uploader: asyncio.Task[None] | None = None  # videos waiting for the store
+        self._waiting_upload: dict[str, Live] = {}
         self._listeners: list[Listener] = []
         self._journal = Journal(self._emit, self._tasks)
         # Leases (history/_leases.py): renewed while tasks are followed; after resume(), the
@@ -223,6 +225,10 @@ class Runner(Resuming):
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        uploader, self._uploader = self._uploader, None
+        if uploader is not None and uploader.get_loop() is asyncio.get_running_loop():
+            uploader.cancel()  # the videos stay on this machine: the next resume uploads them
+            await asyncio.gather(uploader, return_exceptions=True)
         for live in self._live.values():
             if live.held.pending:
                 log.error(

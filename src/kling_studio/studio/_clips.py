@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from ..errors import InputError, KlingStudioError
+from ..errors import HistoryError, InputError, KlingStudioError
 from ..history._records import STITCHED_FROM, TaskRecord
 from ..history._store import History
 from ..media import ensure_poster, last_frame, stitch_videos
@@ -26,13 +26,14 @@ STITCH_PROMPT_CHARS: Final = 2000
 
 
 def saved_video(history: History, local_id: object, field: str = "local_id") -> TaskRecord:
-    """The record of a finished task whose video is saved; InputError saying what is wrong."""
+    """The record of a finished task whose video is saved, on this machine or in the video
+    store; InputError saying what is wrong."""
     if not isinstance(local_id, str) or not local_id:
         raise InputError(f"must be a task's local id; got {local_id!r}", field=field)
     record = history.get(local_id)
     if record is None:
         raise InputError(f"no task {local_id!r} in the history", field=field)
-    if not record.has_video:
+    if not (record.has_video or record.video_stored):
         raise InputError(
             f"task {local_id!r} has no saved video ({record.status}); pick a completed result",
             field=field,
@@ -40,13 +41,22 @@ def saved_video(history: History, local_id: object, field: str = "local_id") -> 
     return record
 
 
+def local_video(history: History, record: TaskRecord, field: str = "local_id") -> Path:
+    """A file of the record's video on this machine: fetched from the store first when it was
+    saved elsewhere, as playing does."""
+    try:
+        return history.video_file(record.local_id)
+    except HistoryError as exc:
+        raise InputError(str(exc), field=field) from None
+
+
 def last_frame_picture(history: History, local_id: object, slot: str) -> tuple[bytes, str]:
     """The last frame of a result's video as picture bytes (PNG, or JPEG above 10 MB) and a
     name for it; the caller checks them like any picture."""
     record = saved_video(history, local_id)
-    assert record.video_path is not None
+    video = local_video(history, record)
     try:
-        image = last_frame(record.video_path)
+        image = last_frame(video)
     except Exception as exc:
         raise InputError(
             f"the video of task {local_id!r} cannot be decoded ({exc})", "local_id"
@@ -88,8 +98,9 @@ def stitch_records(
     copy_to = check_copy_path(history, path)  # before any work
     local_id = uuid.uuid4().hex
     out = history.videos_dir / f"stitch-{local_id}.mp4"
+    files = [local_video(history, r, "local_ids") for r in records]  # fetched first if need be
     try:
-        stitched = stitch_videos([r.video_path for r in records if r.video_path is not None], out)
+        stitched = stitch_videos(files, out)
     except Exception as exc:  # a part PyAV cannot read: nothing was journalled
         raise KlingStudioError(f"the clips could not be joined ({exc})") from exc
     ensure_poster(out)

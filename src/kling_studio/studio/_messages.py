@@ -117,7 +117,8 @@ class Messages:
             path = await self.studio._engine.arun(
                 self.studio.runner.cache.download(record.video_url, record.task_id or "video")
             )
-            self.studio.history.set_video(record.local_id, path)
+            # Off the event loop: saving puts the video into the store (an upload).
+            await asyncio.to_thread(self.studio.history.set_video, record.local_id, path)
         if path is not None and path.is_file():
             return self._send_file(path, req_id)
         if record.video_url and not record.url_expired:
