@@ -227,6 +227,7 @@ export interface HistoryPage {
 
 export interface VideoReply {
   url: string | null;
+  route: string | null;
   mime: string;
   size: number | null;
   chunks: number;

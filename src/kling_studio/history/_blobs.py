@@ -60,6 +60,10 @@ def keep_bytes(conn: Connection, path: Path, sha256: str) -> None:
 class Videos:
     shared: bool
     videos_dir: Path
+    #: A short-lived URL a browser can fetch a record's video from (an S3 store's presigned
+    #: GET), or None (no such URL: a folder, no video). None until a store provides one; the
+    #: studio's player prefers it to every other source.
+    video_signer: Callable[[TaskRecord], str | None] | None = None
 
     def _run(self, work: Callable[[Connection], _T], *, write: bool) -> _T:
         raise NotImplementedError

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import stat
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,24 +100,16 @@ def find_key(runtime_dir: str | os.PathLike[str]) -> bytes | None:
 
 
 def kernel_runtime_dir() -> Path | None:
-    """The runtime folder of the Jupyter server that started this kernel: the folder of its
-    connection file; else Jupyter's default runtime folder; None outside Jupyter."""
-    connection = ""
-    try:
-        from ipykernel.kernelapp import IPKernelApp
-
-        if IPKernelApp.initialized():
-            connection = str(getattr(IPKernelApp.instance(), "abs_connection_file", "") or "")
-    except ImportError:
-        connection = ""
-    if connection:
-        return Path(connection).resolve().parent
-    try:
-        from jupyter_core.paths import jupyter_runtime_dir
-
-        return Path(jupyter_runtime_dir())
-    except ImportError:
+    """The runtime folder of the Jupyter server that started this kernel (the folder of its
+    connection file); None outside a kernel: a script or the CLI has no page to play in."""
+    # A kernel has imported ipykernel's app; importing it here would patch `comm` in a process
+    # that is no kernel (ipykernel does so on import).
+    kernelapp = sys.modules.get("ipykernel.kernelapp")
+    app = getattr(kernelapp, "IPKernelApp", None)
+    if app is None or not app.initialized():
         return None
+    connection = str(getattr(app.instance(), "abs_connection_file", "") or "")
+    return Path(connection).resolve().parent if connection else None
 
 
 def _mac(key: bytes, body: bytes) -> bytes:

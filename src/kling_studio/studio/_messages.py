@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from ..errors import HistoryError, InputError, KlingStudioError
 from ..pictures import Picture, is_url
 from ..runner import request_from_record
 from ._desk import grid_from_axes
+from ._media_links import media_route
 from ._shapes import (
     FORM_FIELDS,
     VIDEO_CHUNK_BYTES,
@@ -23,6 +25,15 @@ from ._shapes import (
 
 if TYPE_CHECKING:
     from ._widget import Studio
+
+log = logging.getLogger("kling_studio")
+
+
+def _video_reply(
+    *, url: str | None = None, route: str | None = None, size: int | None = None, chunks: int = 0
+) -> dict[str, Any]:
+    """A `VideoReply`: where to play the video from, or how many `video_chunk`s carry it."""
+    return {"url": url, "route": route, "mime": "video/mp4", "size": size, "chunks": chunks}
 
 
 class Messages:
@@ -100,21 +111,35 @@ class Messages:
         record = self.studio.history.get(str(msg.get("local_id")))
         if record is None:
             raise InputError("no such task in the history", field="local_id")
+        # `force_bytes`: the front end could not play the URL it had; only bytes will do.
+        by_url = not msg.get("force_bytes")
+        signer = self.studio.history.video_signer
+        if by_url and signer is not None:
+            try:
+                signed = await asyncio.to_thread(signer, record)
+            except Exception as exc:  # a store that cannot sign now: the file or bytes still play
+                log.info("no signed URL for %s: %s", record.local_id, exc)
+                signed = None
+            if signed:
+                return _video_reply(url=signed)
         try:  # the saved file, or a shared history's copy fetched into this machine's cache
             path: Path | None = await asyncio.to_thread(
                 self.studio.history.video_file, record.local_id
             )
         except HistoryError:
             path = None
-        if (path is None or not path.is_file()) and msg.get("force_bytes") and record.video_url:
+        if (path is None or not path.is_file()) and not by_url and record.video_url:
             path = await self.studio._engine.arun(
                 self.studio.runner.cache.download(record.video_url, record.task_id or "video")
             )
             self.studio.history.set_video(record.local_id, path)
         if path is not None and path.is_file():
+            route = media_route(path) if by_url else None
+            if route is not None:
+                return _video_reply(route=route, size=path.stat().st_size)
             return self._send_file(path, req_id)
         if record.video_url and not record.url_expired:
-            return {"url": record.video_url, "mime": "video/mp4", "size": None, "chunks": 0}
+            return _video_reply(url=record.video_url)
         raise KlingStudioError(record.download_error or "this task has no video")
 
     def _send_file(self, path: Path, req_id: Any) -> dict[str, Any]:
@@ -131,7 +156,7 @@ class Messages:
                 },
                 [chunk],
             )
-        return {"url": None, "mime": "video/mp4", "size": len(data), "chunks": len(chunks)}
+        return _video_reply(size=len(data), chunks=len(chunks))
 
     async def msg_load_settings(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         record = self.studio.history.get(str(msg.get("local_id")))

@@ -275,7 +275,8 @@ class VideoMsg(TypedDict):
 
 
 class VideoReply(TypedDict):
-    url: str | None
+    url: str | None  # absolute http(s): a signed store URL, or FoxAPI's while it is valid
+    route: str | None  # the Jupyter server's media route, relative to the page's base URL
     mime: str
     size: int | None
     chunks: int
