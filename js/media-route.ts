@@ -38,6 +38,40 @@ export function routeUrl(route: unknown, baseUrl: string | null, pageHref: strin
   }
 }
 
+// Posters by route: asked for while the page has a base URL and no poster route has failed on
+// it; the first that fails (no extension behind this page) turns them off for the page, and the
+// views that listed posters by route ask again for the bytes.
+let posterRoutesBroken = false;
+const posterRouteListeners = new Set<() => void>();
+
+/** Whether to ask Python for posters by route (`poster_routes` in a history request). */
+export function posterRoutesUsable(doc: Document = document): boolean {
+  return !posterRoutesBroken && pageBaseUrl(doc) !== null;
+}
+
+/** The URL to load a poster's route from, or null (not a route, or routes failed here). */
+export function posterRouteUrl(route: unknown, doc: Document = document): string | null {
+  return posterRoutesBroken ? null : routeUrl(route, pageBaseUrl(doc), doc.location?.href ?? "");
+}
+
+/** A poster route failed to load: no more routes on this page; listeners refetch as bytes. */
+export function posterRouteFailed(): void {
+  if (posterRoutesBroken) return;
+  posterRoutesBroken = true;
+  for (const listener of [...posterRouteListeners]) listener();
+}
+
+/** Calls `listener` once poster routes fail on this page; returns the unsubscribe. */
+export function onPosterRoutesFailed(listener: () => void): () => void {
+  posterRouteListeners.add(listener);
+  return () => posterRouteListeners.delete(listener);
+}
+
+/** For tests: poster routes usable again. */
+export function resetPosterRoutes(): void {
+  posterRoutesBroken = false;
+}
+
 export interface PageContext {
   own: OwnUrls; // blob: URLs this view made
   baseUrl: string | null; // pageBaseUrl()

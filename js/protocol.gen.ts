@@ -111,6 +111,7 @@ export interface HistoryRow {
   error_message: string | null;
   has_video: boolean;
   poster: string | null;
+  poster_route: string | null;
   stitched_from: string[] | null;
 }
 
@@ -258,6 +259,7 @@ export interface HistoryMsg {
   limit?: number;
   status?: RecordStatus;
   text?: string;
+  poster_routes?: boolean;
 }
 
 export interface VideoMsg {

@@ -126,3 +126,26 @@ async def test_a_store_that_cannot_sign_falls_back_to_the_route(
     s.history.video_signer = lambda record: None
     video = await ask(s, rec, {"kind": "video", "local_id": local_id})
     assert video["data"]["route"] is not None
+
+
+async def test_history_rows_name_posters_by_route_when_the_page_asks(
+    finished: tuple[Studio, Recorder, str], runtime_with_route: bytes
+) -> None:
+    s, rec, _ = finished
+    by_route = await ask(s, rec, {"kind": "history", "poster_routes": True})
+    row = by_route["data"]["rows"][0]
+    assert row["poster"] is None
+    link = _links.verify(runtime_with_route, row["poster_route"].removeprefix(_links.ROUTE_PREFIX))
+    assert link.mime == "image/jpeg" and link.path.is_file()
+    assert link.path.read_bytes()[:3] == b"\xff\xd8\xff"
+    as_bytes = await ask(s, rec, {"kind": "history"})
+    row = as_bytes["data"]["rows"][0]
+    assert row["poster_route"] is None and row["poster"].startswith("data:image/jpeg;base64,")
+
+
+async def test_outside_jupyter_posters_stay_bytes_even_when_routes_are_asked(
+    finished: tuple[Studio, Recorder, str],
+) -> None:
+    s, rec, _ = finished
+    row = (await ask(s, rec, {"kind": "history", "poster_routes": True}))["data"]["rows"][0]
+    assert row["poster_route"] is None and row["poster"].startswith("data:image/jpeg;base64,")

@@ -102,8 +102,9 @@ class Messages:
         limit = max(1, min(int(msg.get("limit") or 50), 10_000))
         offset = max(0, int(msg.get("offset") or 0))
         rows = self.studio.history.records(limit=limit, offset=offset, **filters)
+        routes = bool(msg.get("poster_routes"))
         return {
-            "rows": [history_row(r) for r in rows],
+            "rows": [history_row(r, poster_routes=routes) for r in rows],
             "total": self.studio.history.count(**filters),
         }
 

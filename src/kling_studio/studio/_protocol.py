@@ -124,7 +124,8 @@ class HistoryRow(TypedDict):
     error_code: str | None
     error_message: str | None
     has_video: bool
-    poster: str | None
+    poster: str | None  # a small data:image/jpeg URL, unless poster_route names where it is
+    poster_route: str | None  # the media route of the poster, when the page asked for routes
     stitched_from: list[str] | None  # a joined result's parts (local ids, in play order)
 
 
@@ -262,6 +263,8 @@ class HistoryMsg(TypedDict):
     limit: NotRequired[int]
     status: NotRequired[RecordStatus]
     text: NotRequired[str]
+    # The page can load posters from the Jupyter server's media route: send routes, not bytes.
+    poster_routes: NotRequired[bool]
 
 
 class HistoryPage(TypedDict):
