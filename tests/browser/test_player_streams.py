@@ -6,6 +6,7 @@ protocol), and where the route fails the player falls back to the bytes and stil
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -96,6 +97,17 @@ def open_the_clip(page: Page) -> object:
     return video
 
 
+@pytest.fixture(scope="module")
+def hub_like_server() -> Iterator[harness.JupyterServer]:
+    """A server under a JupyterHub single-user server's base URL."""
+    server = harness.start_jupyter_server(base_url="/user/ana/")
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.base_dir, ignore_errors=True)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("ui", harness.UIS)
 def test_the_player_streams_from_the_media_route_and_seeks_without_reading_it_all(
@@ -103,6 +115,24 @@ def test_the_player_streams_from_the_media_route_and_seeks_without_reading_it_al
     page: Page,
     jupyter_server: harness.JupyterServer,
     console_log: harness.ConsoleLog,
+) -> None:
+    streams_and_seeks(ui, page, jupyter_server, console_log)
+
+
+@pytest.mark.browser
+def test_under_a_jupyterhub_base_url_the_route_is_resolved_against_it(
+    page: Page, hub_like_server: harness.JupyterServer, console_log: harness.ConsoleLog
+) -> None:
+    assert hub_like_server.url.endswith("/user/ana")
+    streams_and_seeks("lab", page, hub_like_server, console_log, label="-hub")
+
+
+def streams_and_seeks(
+    ui: harness.UI,
+    page: Page,
+    jupyter_server: harness.JupyterServer,
+    console_log: harness.ConsoleLog,
+    label: str = "",
 ) -> None:
     counted = MediaBytes(page)
     with studio_with_a_clip(page, jupyter_server, ui, f"stream-{ui}") as size:
@@ -150,7 +180,7 @@ def test_the_player_streams_from_the_media_route_and_seeks_without_reading_it_al
         assert 0 < read < 0.75 * size, (read, size)
         state = play(page, video)
         assert state["src"] == src
-        harness.screenshot(page, f"player-route-{ui}")
+        harness.screenshot(page, f"player-route-{ui}{label}")
     console_log.assert_no_errors()
 
 
