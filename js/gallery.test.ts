@@ -176,6 +176,7 @@ describe("the gallery", () => {
       jupyterPage();
       const x = await withRows(2, (i) => ({ poster: null, poster_route: ROUTE(i) }));
       expect(x.model.sentOf("history")[0]!.content["poster_routes"]).toBe(true);
+      expect(x.model.sentOf("snapshot")[0]!.content["poster_routes"]).toBe(true);
       const imgs = x.qa("kls-card").map((t) => t.querySelector("img")!);
       expect(imgs.map((i) => i.getAttribute("src"))).toEqual([1, 2].map((i) => new URL(`/user/ana/${ROUTE(i)}`, location.href).href));
       expect(imgs.every((i) => i.getAttribute("loading") === "lazy")).toBe(true);
@@ -197,6 +198,7 @@ describe("the gallery", () => {
     it("sends no routes where the page has no Jupyter base URL, and refuses a route that is not one", async () => {
       const x = await withRows(1, () => ({ poster: null, poster_route: "https://evil.example/x.jpg" }));
       expect(x.model.sentOf("history")[0]!.content["poster_routes"]).toBeUndefined();
+      expect(x.model.sentOf("snapshot")[0]!.content["poster_routes"]).toBeUndefined();
       expect(x.qa("kls-card")[0]!.querySelector("img")).toBeNull();
     });
   });

@@ -239,6 +239,7 @@ export interface GroupId {
 }
 
 export interface SnapshotMsg {
+  poster_routes?: boolean;
 }
 
 export interface SetPictureMsg {

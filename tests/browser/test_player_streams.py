@@ -41,6 +41,30 @@ print(r.status, r.video_path.stat().st_size)
 """,
     "s",
 ]
+# A second studio on the same history: its gallery lists the clip from the history's rows.
+SECOND_STUDIO = [
+    """s2 = Studio(api_key=sim.api_key, base_url=sim.base_url, history="player-{tag}.sqlite3",
+            resume=False)
+s2
+""",
+]
+
+# The poster of the second studio's tile, once it has loaded (or failed).
+POSTER_JS = """() => {
+  const roots = document.querySelectorAll('.kls-root');
+  const img = roots.length > 1 && roots[1].querySelector('[data-testid=kls-card] img');
+  return img && img.complete ? {src: img.currentSrc || img.src, width: img.naturalWidth} : null;
+}"""
+
+
+def history_poster(page: Page) -> dict[str, object]:
+    """The src and width of the poster in the second studio's gallery (from history rows)."""
+    page.locator(".kls-root").nth(1).scroll_into_view_if_needed()
+    handle = page.wait_for_function(
+        f"() => {{ const p = ({POSTER_JS})(); return p && p.width > 0 && p; }}", timeout=30_000
+    )
+    value: dict[str, object] = handle.json_value()
+    return value
 
 
 class MediaBytes:
@@ -68,12 +92,16 @@ class MediaBytes:
 
 @contextmanager
 def studio_with_a_clip(
-    page: Page, server: harness.JupyterServer, ui: harness.UI, tag: str
+    page: Page, server: harness.JupyterServer, ui: harness.UI, tag: str, *, second: bool = False
 ) -> Iterator[int]:
-    """Opens a notebook whose studio has one finished clip; yields the clip's size in bytes."""
+    """Opens a notebook whose studio has one finished clip (and, with `second`, another studio
+    on the same history below it); yields the clip's size in bytes."""
     # One render folder for the server's tests: the clip is encoded once.
     renders = str(server.base_dir / "simulator-renders")
-    cells = [c.replace("{tag}", tag).replace("{renders!r}", repr(renders)) for c in CELLS]
+    cells = [
+        c.replace("{tag}", tag).replace("{renders!r}", repr(renders))
+        for c in [*CELLS, *(SECOND_STUDIO if second else [])]
+    ]
     notebook = harness.make_notebook(server.base_dir / f"player-{tag}.ipynb", cells)
     name = harness.copy_notebook(notebook, server)
     harness.open_notebook(page, server, name, ui)
@@ -85,14 +113,15 @@ def studio_with_a_clip(
     try:
         yield size
     finally:
-        harness.kernel_exec(page, "s.close(); sim.stop()")
+        harness.kernel_exec(page, "s.close(); sim.stop()" + ("; s2.close()" if second else ""))
 
 
 def open_the_clip(page: Page) -> object:
-    card = page.locator("[data-testid=kls-card][data-status=completed]").first
+    studio = page.locator(".kls-root").first
+    card = studio.locator("[data-testid=kls-card][data-status=completed]").first
     expect(card).to_be_visible(timeout=60_000)
     card.locator(".kls-prompt").click()
-    video = page.locator("[data-testid=kls-stage] [data-testid=kls-video]")
+    video = studio.locator("[data-testid=kls-stage] [data-testid=kls-video]")
     expect(video).to_be_visible(timeout=30_000)
     return video
 
@@ -185,6 +214,17 @@ def streams_and_seeks(
 
 
 @pytest.mark.browser
+def test_a_gallery_loads_history_posters_by_the_route(
+    page: Page, jupyter_server: harness.JupyterServer, console_log: harness.ConsoleLog
+) -> None:
+    with studio_with_a_clip(page, jupyter_server, "lab", "posters", second=True):
+        poster = history_poster(page)
+        assert str(poster["src"]).startswith(jupyter_server.url + MEDIA_ROUTE), poster
+        assert str(poster["src"]).endswith(".jpg")
+    console_log.assert_no_errors()
+
+
+@pytest.mark.browser
 def test_where_the_route_fails_the_player_falls_back_to_the_bytes(
     page: Page, jupyter_server: harness.JupyterServer, console_log: harness.ConsoleLog
 ) -> None:
@@ -195,11 +235,15 @@ def test_where_the_route_fails_the_player_falls_back_to_the_bytes(
         route.abort()  # type: ignore[attr-defined]
 
     page.route(f"**{MEDIA_ROUTE}**", refuse)
-    with studio_with_a_clip(page, jupyter_server, "lab", "fallback"):
+    with studio_with_a_clip(page, jupyter_server, "lab", "fallback", second=True):
         video = open_the_clip(page)
         state = play(page, video)
         assert str(state["src"]).startswith("blob:"), state
         assert 9.5 <= state["duration"] <= 10.5, state
         assert refused, "the player never tried the route"
+        # The posters too: the failed route turns routes off, the rows come with the bytes.
+        poster = history_poster(page)
+        assert str(poster["src"]).startswith("data:image/jpeg;base64,"), poster
+        assert any(".jpg" in url for url in refused), refused
     # The failed load of the route is the browser's own console line, not the widget's.
     console_log.assert_no_errors(ignore=[r"ERR_FAILED|Failed to load resource"])

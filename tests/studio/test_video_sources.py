@@ -149,3 +149,22 @@ async def test_outside_jupyter_posters_stay_bytes_even_when_routes_are_asked(
     s, rec, _ = finished
     row = (await ask(s, rec, {"kind": "history", "poster_routes": True}))["data"]["rows"][0]
     assert row["poster_route"] is None and row["poster"].startswith("data:image/jpeg;base64,")
+
+
+async def test_a_snapshot_for_a_page_with_routes_leaves_earlier_posters_to_the_rows(
+    finished: tuple[Studio, Recorder, str], runtime_with_route: bytes, sim: Simulator
+) -> None:
+    s, rec, local_id = finished
+    own = (await ask(s, rec, {"kind": "snapshot", "poster_routes": True}))["data"]["cards"]
+    assert own[0]["local_id"] == local_id and own[0]["poster"]  # this session's task: its own
+    assert s.history.location.path is not None
+    later = Studio(api_key=sim.api_key, base_url=sim.base_url, history=s.history.location.path)
+    later_rec = Recorder()
+    later.send = later_rec  # type: ignore[method-assign]
+    try:
+        by_route = await ask(later, later_rec, {"kind": "snapshot", "poster_routes": True})
+        assert [c["poster"] for c in by_route["data"]["cards"]] == [None]
+        as_bytes = await ask(later, later_rec, {"kind": "snapshot"})
+        assert as_bytes["data"]["cards"][0]["poster"].startswith("data:image/jpeg;base64,")
+    finally:
+        later.close()

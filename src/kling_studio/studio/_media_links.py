@@ -14,11 +14,20 @@ from ..serverext._links import find_key, kernel_runtime_dir, sign
 ENV_MEDIA_ROUTE = "KLING_STUDIO_MEDIA_ROUTE"
 
 
-def media_route(path: Path) -> str | None:
-    """The route (relative to the Jupyter page's base URL) that serves `path`, or None when
-    this kernel's server has no media route (not Jupyter, or the extension is off)."""
+def _key() -> bytes | None:
     if os.environ.get(ENV_MEDIA_ROUTE, "").strip() == "0":
         return None
     runtime = kernel_runtime_dir()
-    key = find_key(runtime) if runtime is not None else None
+    return find_key(runtime) if runtime is not None else None
+
+
+def media_routes_available() -> bool:
+    """Whether this kernel's Jupyter server has the media route (and it is not turned off)."""
+    return _key() is not None
+
+
+def media_route(path: Path) -> str | None:
+    """The route (relative to the Jupyter page's base URL) that serves `path`, or None when
+    this kernel's server has no media route (not Jupyter, or the extension is off)."""
+    key = _key()
     return sign(key, path) if key is not None else None

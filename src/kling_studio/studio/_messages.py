@@ -14,7 +14,7 @@ from ..errors import HistoryError, InputError, KlingStudioError
 from ..pictures import Picture, is_url
 from ..runner import request_from_record
 from ._desk import grid_from_axes
-from ._media_links import media_route
+from ._media_links import media_route, media_routes_available
 from ._shapes import (
     FORM_FIELDS,
     VIDEO_CHUNK_BYTES,
@@ -71,10 +71,15 @@ class Messages:
             self.studio.send({"kind": "reply", "req_id": req_id, **fields})
 
     async def msg_snapshot(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        return {"cards": await self.studio._engine.arun(self._cards())}
+        cards, live = await self.studio._engine.arun(self._cards())
+        if msg.get("poster_routes") and media_routes_available():
+            # Earlier sessions' tasks: the history rows name their posters' routes instead.
+            cards = [c if c["local_id"] in live else {**c, "poster": None} for c in cards]
+        return {"cards": cards}
 
-    async def _cards(self) -> list[dict[str, Any]]:
-        return self.studio.runner.cards()  # on the engine, where the runner's state changes
+    async def _cards(self) -> tuple[list[dict[str, Any]], frozenset[str]]:
+        runner = self.studio.runner  # on the engine, where the runner's state changes
+        return runner.cards(), runner.live_ids()
 
     async def msg_set_picture(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         slot = str(msg.get("slot"))

@@ -233,7 +233,9 @@ class ComparePlan(PlanCosts):
 
 
 class SnapshotMsg(TypedDict):
-    pass
+    # The page loads posters by route: cards of earlier sessions' tasks come without their poster
+    # bytes (the history rows name the poster's route).
+    poster_routes: NotRequired[bool]
 
 
 class Snapshot(TypedDict):
