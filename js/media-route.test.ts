@@ -72,9 +72,9 @@ describe("videoSource", () => {
   });
 
   it("asks for the bytes when the page has no base URL (VS Code, Colab) or the URL is refused", () => {
-    expect(videoSource({ url: null, route: ROUTE, chunks: 0 }, false, page({ baseUrl: null })).kind).toBe("ask-bytes");
-    expect(videoSource({ url: "javascript:alert(1)", route: null, chunks: 0 }, false, page()).kind).toBe("ask-bytes");
-    expect(videoSource({ url: "data:video/mp4;base64,AAAA", route: null, chunks: 0 }, false, page()).kind).toBe("ask-bytes");
+    expect(videoSource({ url: null, route: ROUTE, chunks: 0 }, false, page({ baseUrl: null })).kind).toBe("need-bytes");
+    expect(videoSource({ url: "javascript:alert(1)", route: null, chunks: 0 }, false, page()).kind).toBe("need-bytes");
+    expect(videoSource({ url: "data:video/mp4;base64,AAAA", route: null, chunks: 0 }, false, page()).kind).toBe("need-bytes");
   });
 
   it("never follows a URL in the answer to a bytes request", () => {

@@ -80,7 +80,7 @@ export interface PageContext {
 
 export type VideoSource =
   | { kind: "play"; src: string } // a URL to set as the <video>'s src
-  | { kind: "ask-bytes"; why: string } // nothing playable offered: ask again with force_bytes
+  | { kind: "need-bytes"; why: string } // nothing playable offered: ask again with force_bytes
   | { kind: "chunks" }; // the bytes came (or failed to come) as video_chunk messages
 
 /** What to do with a video reply. `bytesAsked`: this reply answers a force_bytes request, so
@@ -89,13 +89,13 @@ export function videoSource(data: Partial<VideoReply> | null | undefined, bytesA
   if (bytesAsked || !data) return { kind: "chunks" };
   if (typeof data.url === "string") {
     const src = safeVideoSrc(data.url, page.own);
-    return src !== null ? { kind: "play", src } : { kind: "ask-bytes", why: "The video's URL is not http(s); asking Python for the bytes instead…" };
+    return src !== null ? { kind: "play", src } : { kind: "need-bytes", why: "The video's URL is not http(s); asking Python for the bytes instead…" };
   }
   if (typeof data.route === "string") {
     const src = routeUrl(data.route, page.baseUrl, page.pageHref);
     return src !== null
       ? { kind: "play", src }
-      : { kind: "ask-bytes", why: "This page cannot reach the Jupyter server's video route; asking Python for the bytes…" };
+      : { kind: "need-bytes", why: "This page cannot reach the Jupyter server's video route; asking Python for the bytes…" };
   }
   return { kind: "chunks" };
 }

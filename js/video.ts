@@ -126,7 +126,7 @@ export class VideoPlayer {
         this.setSource(source.src, null);
         return;
       }
-      if (source.kind === "ask-bytes") {
+      if (source.kind === "need-bytes") {
         this.say(source.why);
         return await this.loadBytesOnce();
       }
