@@ -4,10 +4,16 @@ video painted in the browser, for a 10 s 1080p clip of a real clip's size (~12 M
 Side by side in one run, in one JupyterLab page (headless Chromium through Playwright, the
 tests' browser harness), alternating:
 
-- **studio**: the real `Studio` widget, displayed in the notebook's first cell. A run submits a
+- **route**: the real `Studio` widget, displayed in the notebook's first cell. A run submits a
   task (`s.submit(...)`, from the kernel, as the Generate button does); the runner notices the
-  completion, downloads the video, sends the card; the front end asks for the video and gets its
-  bytes as websocket chunks, and plays them from a blob: URL.
+  completion, downloads the video, sends the card; the front end asks for the video and gets a
+  link to the Jupyter server's media route (kling_studio.serverext), which the `<video>` reads
+  with HTTP Range. After the first frame the run seeks to the last second and counts the bytes
+  the browser received from the route (Chromium's DevTools protocol), as a fraction of the file.
+- **websocket**: the same widget with the route turned off (`KLING_STUDIO_MEDIA_ROUTE=0` in the
+  kernel): the front end gets the video's bytes as websocket chunks and plays them from a blob:
+  URL (the studio's only path before the route, and its fallback). It holds the whole file
+  before its first frame, so its seek fraction is 1 by construction.
 - **baseline**: what a notebook without the studio does: a fresh cell runs
   `r = s.generate(...)` (the same runner: it returns once the video is saved) then
   `display(IPython.display.Video(r.video_path, embed=True))`, a data: URL in a fresh output.
@@ -33,6 +39,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import math
 import shutil
 import sys
 import tempfile
@@ -45,14 +52,15 @@ from typing import Any
 from benchmarks.common import format_table, percentile
 
 PICTURE_SIZE = (1280, 720)
-PATHS = ("studio", "baseline")
+PATHS = ("route", "websocket", "baseline")
+MEDIA_ROUTE = "/kling-studio/media/"
 
 # Stamps the first frame painted by the next <video> that appears (in the widget, or in an
 # output area for the baseline), once it is visible and has its first frame decoded.
 WATCH_JS = """(which) => {
   window.__klsPainted = null;
   const seen = new Set(document.querySelectorAll('video'));
-  const wanted = (v) => which === 'studio'
+  const wanted = (v) => which !== 'baseline'
     ? v.matches('[data-testid=kls-video]')
     : !v.matches('[data-testid=kls-video]') && !!v.closest('.jp-OutputArea-output');
   const loop = () => {
@@ -78,6 +86,7 @@ class Settings:
     resolution: str = "1080p"
     duration: int = 10
     time_scale: float = 0.02
+    keyframe_seconds: float | None = 1.0  # None: x264's default (one keyframe per 10 s clip)
     timeout: float = 300.0
 
 
@@ -130,9 +139,17 @@ class Run:
     detected: float  # the runner journalled `completed` (history finished_at)
     saved: float  # the video file was in place (its mtime)
     painted: float  # the first frame was painted in the page
+    read_first: float = float("nan")  # fraction of the file received by the first frame
+    read_seek: float = float("nan")  # ... once a seek to the last second showed its frame
 
     def as_dict(self) -> dict[str, float]:
-        return {"detected": self.detected, "saved": self.saved, "painted": self.painted}
+        return {
+            "detected": self.detected,
+            "saved": self.saved,
+            "painted": self.painted,
+            "read_first": self.read_first,
+            "read_seek": self.read_seek,
+        }
 
 
 def summarize(runs: dict[str, list[Run]]) -> dict[str, dict[str, float]]:
@@ -148,6 +165,8 @@ def summarize(runs: dict[str, list[Run]]) -> dict[str, dict[str, float]]:
             "max": max(values) if values else float("nan"),
             "detected_p50": percentile([r.detected for r in items], 50),
             "saved_p50": percentile([r.saved for r in items], 50),
+            "read_first_p50": percentile([r.read_first for r in items], 50),
+            "read_seek_p50": percentile([r.read_seek for r in items], 50),
         }
     return out
 
@@ -200,7 +219,10 @@ def run(settings: Settings) -> dict[str, Any]:
     server = None
     try:
         with Simulator(
-            time_scale=settings.time_scale, bitrate="realistic", data_dir=folder / "sim"
+            time_scale=settings.time_scale,
+            bitrate="realistic",
+            keyframe_seconds=settings.keyframe_seconds,
+            data_dir=folder / "sim",
         ) as sim:
             clock = CompletionClock(sim)
             size = warm_render(sim.base_url, sim.api_key, folder, settings)
@@ -215,11 +237,13 @@ def run(settings: Settings) -> dict[str, Any]:
                     executable_path=chromium, args=list(harness.CHROMIUM_ARGS)
                 )
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                counter = RouteBytes(page)
                 harness.open_in_lab(page, server, name)
                 run_cell(page, 0, settings.timeout)
                 harness.wait_for_widget(page, ".kls-root")
                 for i in range(settings.runs):
-                    runs["studio"].append(studio_run(page, clock, i, settings))
+                    runs["route"].append(studio_run(page, clock, i, settings, counter, size))
+                    runs["websocket"].append(studio_run(page, clock, i, settings, None, size))
                     runs["baseline"].append(baseline_run(page, clock, i, settings))
                 browser.close()
         return {
@@ -277,13 +301,61 @@ def moments(page: Any, clock: CompletionClock, local_id: str, painted_at: float)
     return Run(float(finished) - completed, float(saved) - completed, painted_at - completed)
 
 
-def studio_run(page: Any, clock: CompletionClock, run: int, settings: Settings) -> Run:
+class RouteBytes:
+    """Bytes the browser received from the media route (Chromium's DevTools protocol)."""
+
+    def __init__(self, page: Any) -> None:
+        self.requests: set[str] = set()
+        self.received = 0
+        cdp = page.context.new_cdp_session(page)
+        cdp.on("Network.requestWillBeSent", self._sent)
+        cdp.on("Network.dataReceived", self._data)
+        cdp.send("Network.enable")
+
+    def _sent(self, event: dict[str, Any]) -> None:
+        if MEDIA_ROUTE in str(event["request"]["url"]):
+            self.requests.add(str(event["requestId"]))
+
+    def _data(self, event: dict[str, Any]) -> None:
+        if str(event["requestId"]) in self.requests:
+            self.received += int(event.get("encodedDataLength") or event["dataLength"])
+
+
+# Seeks the newest studio <video> to half a second before its end; resolves once the frame there
+# is shown, with the source it played from.
+SEEK_JS = """() => new Promise((done) => {
+  const v = [...document.querySelectorAll('video[data-testid=kls-video]')]
+    .filter((x) => !x.hidden).at(-1);
+  v.addEventListener('seeked', () => requestAnimationFrame(() => done(v.currentSrc)), {once: true});
+  v.currentTime = v.duration - 0.5;
+})"""
+
+
+def studio_run(
+    page: Any,
+    clock: CompletionClock,
+    run: int,
+    settings: Settings,
+    counter: RouteBytes | None,
+    size: float,
+) -> Run:
+    """One studio run: by the media route with `counter`, by the websocket without."""
     from tests.browser import harness
 
+    route = "1" if counter is not None else "0"
+    harness.kernel_exec(page, f"import os; os.environ['KLING_STUDIO_MEDIA_ROUTE'] = '{route}'")
     page.locator(".kls-root").first.scroll_into_view_if_needed()
     page.evaluate(WATCH_JS, "studio")
+    start = counter.received if counter is not None else 0
     local_id = harness.kernel_exec(page, "print(s.submit())").strip()
-    return moments(page, clock, local_id, painted(page, settings.timeout))
+    at = painted(page, settings.timeout)
+    first = (counter.received - start) / size if counter is not None else 1.0
+    src = str(page.evaluate(SEEK_JS))
+    if (MEDIA_ROUTE in src) != (counter is not None):
+        raise RuntimeError(f"the {'route' if counter else 'websocket'} run played from {src[:80]}")
+    seek = (counter.received - start) / size if counter is not None else 1.0
+    timing = moments(page, clock, local_id, at)
+    return Run(timing.detected, timing.saved, timing.painted, first, seek)
 
 
 def baseline_run(page: Any, clock: CompletionClock, run: int, settings: Settings) -> Run:
@@ -294,25 +366,54 @@ def baseline_run(page: Any, clock: CompletionClock, run: int, settings: Settings
     return moments(page, clock, text.split()[-1], at)
 
 
+def _fraction(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.0%}"
+
+
 def format_report(report: dict[str, Any]) -> str:
     s = report["settings"]
     summary = report["summary"]
+    keys = ("runs", "p50", "p95", "min", "max", "detected_p50", "saved_p50")
     rows = [
-        [path, *(row[k] for k in ("runs", "p50", "p95", "min", "max", "detected_p50", "saved_p50"))]
+        [
+            path,
+            *(row[k] for k in keys),
+            _fraction(row["read_first_p50"]),
+            _fraction(row["read_seek_p50"]),
+        ]
         for path, row in summary.items()
+        if row["runs"]
     ]
-    ratio = summary["baseline"]["p50"] / summary["studio"]["p50"]
+    route = summary["route"]["p50"]
+    ratios = [
+        f"{path} p50 / route p50 = {summary[path]['p50'] / route:.2f}x"
+        for path in ("websocket", "baseline")
+        if summary[path]["runs"]
+    ]
+    keyframes = s.get("keyframe_seconds")
+    gop = f"a keyframe every {keyframes} s" if keyframes else "one keyframe (x264's default)"
     return "\n".join(
         [
-            f"{s['resolution']} {s['duration']} s clip, {report['video_bytes'] / 1e6:.1f} MB;"
-            f" {s['runs']} runs per path, alternating",
+            f"{s['resolution']} {s['duration']} s clip, {report['video_bytes'] / 1e6:.1f} MB,"
+            f" {gop}; {s['runs']} runs per path, alternating",
             "",
             format_table(
-                ["path", "runs", "p50 s", "p95 s", "min s", "max s", "detected p50", "saved p50"],
+                [
+                    "path",
+                    "runs",
+                    "p50 s",
+                    "p95 s",
+                    "min s",
+                    "max s",
+                    "detected p50",
+                    "saved p50",
+                    "read at 1st frame",
+                    "read after seek",
+                ],
                 rows,
             ),
             "",
-            f"baseline p50 / studio p50 = {ratio:.2f}x",
+            *ratios,
         ]
     )
 
@@ -323,9 +424,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--resolution", default=Settings.resolution)
     parser.add_argument("--duration", type=int, default=Settings.duration)
     parser.add_argument("--time-scale", type=float, default=Settings.time_scale)
+    parser.add_argument(
+        "--keyframe-seconds",
+        type=float,
+        default=Settings.keyframe_seconds,
+        help="a keyframe every this many seconds in the clip; 0: x264's default (one per clip)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    settings = Settings(args.runs, args.resolution, args.duration, args.time_scale)
+    settings = Settings(
+        args.runs,
+        args.resolution,
+        args.duration,
+        args.time_scale,
+        args.keyframe_seconds or None,
+    )
     report = run(settings)
     print(json.dumps(report, indent=1) if args.json else format_report(report))
     return 0

@@ -10,6 +10,8 @@ export interface GalleryItem {
   prompt: string;
   user: string | null;
   poster: string | null;
+  /** The poster's media route, when Python named it instead of sending it (history rows). */
+  poster_route: string | null;
   /** 0-100; meaningful while running. */
   progress: number;
   created: number;
@@ -45,6 +47,7 @@ export function itemFromCard(card: TaskCard & Partial<{ poster: unknown; user: u
     prompt: card.prompt,
     user: text(card.user),
     poster: text(card.poster),
+    poster_route: null,
     progress: card.status === "completed" ? 100 : card.progress,
     created: card.created,
     has_video: card.has_video,
@@ -65,6 +68,7 @@ export function itemFromRow(row: HistoryRow & Partial<{ poster: unknown; user: u
     prompt: String(row.prompt ?? ""),
     user: text(row.user),
     poster: text(row.poster),
+    poster_route: text(row.poster_route),
     progress: row.status === "completed" ? 100 : 0,
     created: Number(row.created) || 0,
     has_video: row.has_video === true,
@@ -88,7 +92,7 @@ export function mergeItems(cards: readonly TaskCard[], rows: readonly HistoryRow
     if (!row && !withAllCards) continue;
     const item = itemFromCard(c);
     // History knows the poster and author once the task is saved; a card may not carry them yet.
-    if (row) byId.set(c.local_id, { ...item, poster: item.poster ?? row.poster, user: item.user ?? row.user, parts: row.parts });
+    if (row) byId.set(c.local_id, { ...item, poster: item.poster ?? row.poster, poster_route: item.poster ? null : row.poster_route, user: item.user ?? row.user, parts: row.parts });
     else byId.set(c.local_id, item);
   }
   return [...byId.values()].sort((a, b) => b.created - a.created || (a.local_id < b.local_id ? 1 : a.local_id > b.local_id ? -1 : 0));

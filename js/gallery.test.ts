@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { mergeItems } from "./gallery-items";
+import { resetPosterRoutes } from "./media-route";
 import { columnsFromLefts, moveIndex } from "./gallery-keys";
 import { chooseLayout, NARROW_BELOW } from "./layout";
 import { Selection } from "./selection";
@@ -155,6 +156,51 @@ describe("the gallery", () => {
     expect(bar.getAttribute("aria-valuenow")).toBe("10");
     expect(bar.getAttribute("aria-label")).toBe("Progress of A cat");
     expect(tiles[0]!.querySelector('[data-testid="kls-times"]')?.textContent).toContain("Elapsed");
+  });
+
+  describe("posters by the Jupyter server's media route", () => {
+    const ROUTE = (i: number) => `kling-studio/media/eyJwIjoiL3gubXA0In0.c2ln${i}.jpg`;
+    function jupyterPage(): void {
+      const el = document.createElement("script");
+      el.id = "jupyter-config-data";
+      el.type = "application/json";
+      el.textContent = JSON.stringify({ baseUrl: "/user/ana/" });
+      document.head.append(el);
+    }
+    afterEach(() => {
+      document.getElementById("jupyter-config-data")?.remove();
+      resetPosterRoutes();
+    });
+
+    it("asks for routes on a Jupyter page and loads each poster lazily from its URL", async () => {
+      jupyterPage();
+      const x = await withRows(2, (i) => ({ poster: null, poster_route: ROUTE(i) }));
+      expect(x.model.sentOf("history")[0]!.content["poster_routes"]).toBe(true);
+      expect(x.model.sentOf("snapshot")[0]!.content["poster_routes"]).toBe(true);
+      const imgs = x.qa("kls-card").map((t) => t.querySelector("img")!);
+      expect(imgs.map((i) => i.getAttribute("src"))).toEqual([1, 2].map((i) => new URL(`/user/ana/${ROUTE(i)}`, location.href).href));
+      expect(imgs.every((i) => i.getAttribute("loading") === "lazy")).toBe(true);
+    });
+
+    it("asks for the bytes again once a poster route fails, and never sends routes again", async () => {
+      jupyterPage();
+      const x = await withRows(2, (i) => ({ poster: null, poster_route: ROUTE(i) }));
+      x.model.answer("history", () => ({ rows: [historyRow(1, { poster: POSTER })], total: 1 }));
+      x.qa("kls-card")[0]!.querySelector("img")!.dispatchEvent(new Event("error"));
+      await vi.advanceTimersByTimeAsync(1000);
+      await settle();
+      const asked = x.model.sentOf("history");
+      expect(asked.length).toBeGreaterThan(1);
+      expect(asked.at(-1)!.content["poster_routes"]).toBeUndefined();
+      expect(x.qa("kls-card")[0]!.querySelector("img")!.getAttribute("src")).toBe(POSTER);
+    });
+
+    it("sends no routes where the page has no Jupyter base URL, and refuses a route that is not one", async () => {
+      const x = await withRows(1, () => ({ poster: null, poster_route: "https://evil.example/x.jpg" }));
+      expect(x.model.sentOf("history")[0]!.content["poster_routes"]).toBeUndefined();
+      expect(x.model.sentOf("snapshot")[0]!.content["poster_routes"]).toBeUndefined();
+      expect(x.qa("kls-card")[0]!.querySelector("img")).toBeNull();
+    });
   });
 
   it("opens a clicked tile in the player, and moves with the arrow keys (one tab stop)", async () => {

@@ -111,6 +111,7 @@ export interface HistoryRow {
   error_message: string | null;
   has_video: boolean;
   poster: string | null;
+  poster_route: string | null;
   stitched_from: string[] | null;
 }
 
@@ -227,6 +228,7 @@ export interface HistoryPage {
 
 export interface VideoReply {
   url: string | null;
+  route: string | null;
   mime: string;
   size: number | null;
   chunks: number;
@@ -237,6 +239,7 @@ export interface GroupId {
 }
 
 export interface SnapshotMsg {
+  poster_routes?: boolean;
 }
 
 export interface SetPictureMsg {
@@ -257,6 +260,7 @@ export interface HistoryMsg {
   limit?: number;
   status?: RecordStatus;
   text?: string;
+  poster_routes?: boolean;
 }
 
 export interface VideoMsg {

@@ -382,6 +382,51 @@ describe("video", () => {
   });
 });
 
+describe("video from the Jupyter server's media route", () => {
+  const route = "kling-studio/media/eyJwIjoiL3gubXA0In0.c2ln.mp4";
+  afterEach(() => document.getElementById("jupyter-config-data")?.remove());
+
+  function jupyterPage(baseUrl: string): void {
+    const el = document.createElement("script");
+    el.id = "jupyter-config-data";
+    el.type = "application/json";
+    el.textContent = JSON.stringify({ baseUrl });
+    document.body.append(el);
+  }
+
+  it("plays the route resolved against the page's base URL, and asks for no bytes", async () => {
+    jupyterPage("/user/alice/");
+    const { model, q } = open();
+    model.answer("video", () => ({ url: null, route, mime: "video/mp4", size: 13_000_000, chunks: 0 }));
+    model.deliver({ kind: "task", card: card({ status: "completed", has_video: true }) });
+    await settle();
+    const video = q<HTMLVideoElement>("kls-video");
+    expect(video.getAttribute("src")).toBe(new URL(`/user/alice/${route}`, location.href).href);
+    expect(video.hidden).toBe(false);
+    expect(model.sentOf("video").map((m) => m.content["force_bytes"] === true)).toEqual([false]);
+  });
+
+  it("asks for the bytes at once on a page with no Jupyter base URL (VS Code, Colab)", async () => {
+    const { model, q } = open();
+    model.answer("video", (msg) => (msg["force_bytes"] ? { url: null, route: null, mime: "video/mp4", size: 0, chunks: 0 } : { url: null, route, mime: "video/mp4", size: 1, chunks: 0 }));
+    model.deliver({ kind: "task", card: card({ status: "completed", has_video: true }) });
+    await settle(20);
+    expect(model.sentOf("video").map((m) => m.content["force_bytes"] === true)).toEqual([false, true]);
+    expect(q<HTMLVideoElement>("kls-video").hasAttribute("src")).toBe(false);
+  });
+
+  it("falls back to the bytes when the route fails to play (the extension is off)", async () => {
+    jupyterPage("/");
+    const { model, q } = open();
+    model.answer("video", () => ({ url: null, route, mime: "video/mp4", size: 1, chunks: 0 }));
+    model.deliver({ kind: "task", card: card({ status: "completed", has_video: true }) });
+    await settle();
+    model.answer("video", () => undefined); // answered by hand
+    q<HTMLVideoElement>("kls-video").dispatchEvent(new Event("error"));
+    expect(model.sentOf("video").at(-1)?.content).toMatchObject({ local_id: "t1", force_bytes: true });
+  });
+});
+
 describe("history", () => {
   const rows = [historyRow(1), historyRow(7, { prompt: '<img src=x onerror=alert(1)>' })];
 

@@ -13,6 +13,7 @@ import { FormStore } from "./form-store";
 import { isGenerateKey, keepKeysFromJupyter } from "./keyboard";
 import type { GalleryItem } from "./gallery-items";
 import { chooseLayout, type Layout } from "./layout";
+import { posterRoutesUsable } from "./media-route";
 import { formProblems, pictureProblems, readRules, type Problem } from "./rules";
 import { errorText, Rpc } from "./rpc";
 import { Scope } from "./scope";
@@ -186,7 +187,8 @@ export function mountStudio(model: AnyModel<Traits>, el: HTMLElement, opts: Stud
 
   // Messages sent before this view existed were dropped: ask for the current state now.
   rpc
-    .request<{ cards: unknown[] }>({ kind: "snapshot" })
+    // With poster routes, earlier sessions' cards come without poster bytes: the rows name them.
+    .request<{ cards: unknown[] }>({ kind: "snapshot", ...(posterRoutesUsable() ? { poster_routes: true } : {}) })
     .then(({ data }) => tasks.snapshot(Array.isArray(data?.cards) ? data.cards : []))
     .catch((e: unknown) => tasks.fail(`Could not load the tasks: ${errorText(e)}`));
   library.refresh();

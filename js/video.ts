@@ -1,11 +1,12 @@
-// Shows one task's video. Asks Python `{kind:"video", local_id}`; plays the reply's http(s) URL,
-// or, when the URL is null (or the URL fails to play), the bytes Python sent as `video_chunk`
-// messages, as a blob: URL this view made. No other URL scheme ever becomes a source.
+// Shows one task's video. Asks Python `{kind:"video", local_id}`; plays the reply's http(s) URL
+// or Jupyter media route (streamed with HTTP Range: seeking reads only what it shows), or, when
+// there is none (or it fails to play), the bytes Python sent as `video_chunk` messages, as a
+// blob: URL this view made. No other URL scheme ever becomes a source (media-route.ts decides).
 
 import { ChunkAssembler, isChunkMsg } from "./chunks";
 import { h } from "./dom";
+import { pageBaseUrl, videoSource } from "./media-route";
 import { errorText, type Rpc } from "./rpc";
-import { safeVideoSrc } from "./safe";
 import type { Listenable, Scope } from "./scope";
 import type { VideoReply } from "./types";
 
@@ -120,19 +121,18 @@ export class VideoPlayer {
       const reply = await limiter.run(() => rpc.request<VideoReply>(msg, undefined, { timeoutMs: VIDEO_TIMEOUT_MS }));
       if (this.stopped || scope.isDisposed) return;
       const data = reply.data;
-      if (data && typeof data.url === "string" && !bytes) {
-        const src = safeVideoSrc(data.url, scope);
-        if (src !== null) {
-          this.setSource(src, null);
-          return;
-        }
-        // A URL we refuse to load (not http/https): fall back to the bytes.
-        this.say("The video's URL is not http(s); asking Python for the bytes instead…");
+      const source = videoSource(data, bytes, { own: scope, baseUrl: pageBaseUrl(), pageHref: location.href });
+      if (source.kind === "play") {
+        this.setSource(source.src, null);
+        return;
+      }
+      if (source.kind === "need-bytes") {
+        this.say(source.why);
         return await this.loadBytesOnce();
       }
       if (!assembler.complete()) {
         this.say(
-          bytes && data && typeof data.url === "string"
+          bytes && data && (typeof data.url === "string" || typeof data.route === "string")
             ? "The video's URL could not be played, and Python sent no bytes."
             : data && data.chunks > 0
             ? `The video arrived incomplete (${assembler.received} of ${data.chunks} parts).`
@@ -168,7 +168,8 @@ export class VideoPlayer {
 
   private onPlaybackError(): void {
     if (this.stopped || !this.video.getAttribute("src")) return;
-    // An expired provider URL (they last 24 h) fails here: the bytes may still be in the cache.
+    // An expired provider URL (they last 24 h), a store the browser cannot reach, or a page with
+    // no media route (the extension is off, Voila on its own) fails here: ask for the bytes.
     if (this.blobUrl === null) void this.loadBytesOnce();
     else this.say("The video could not be played.");
   }

@@ -72,6 +72,7 @@ export function historyRow(i: number, over: Partial<HistoryRow> = {}): HistoryRo
     error_message: i % 7 === 0 ? "The prompt was refused." : null,
     has_video: i % 7 !== 0,
     poster: null,
+    poster_route: null,
     stitched_from: null,
     ...over,
   };

@@ -14,6 +14,7 @@
 import { Coalescer } from "../coalesce";
 import { h, replace } from "../dom";
 import { grouped, localTime, seconds } from "../format";
+import { onPosterRoutesFailed, posterRoutesUsable } from "../media-route";
 import { RECORD_STATUSES } from "../protocol.gen";
 import { errorText, type Rpc } from "../rpc";
 import type { Scope } from "../scope";
@@ -140,6 +141,8 @@ export class HistoryView {
     frames: Frames = browserFrames,
   ) {
     this.limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(pageSize) || PAGE_SIZE));
+    // Posters by route failed on this page (no media route behind it): list them as bytes.
+    scope.add(onPosterRoutesFailed(() => this.refresh()));
     const sizes = [...new Set([...PAGE_SIZES, this.limit])].sort((a, b) => a - b);
     this.sizeSelect = h(
       "select",
@@ -226,6 +229,7 @@ export class HistoryView {
     if (this.statusSelect.value) msg["status"] = this.statusSelect.value;
     const text = this.search.value.trim();
     if (text) msg["text"] = text;
+    if (posterRoutesUsable()) msg["poster_routes"] = true;
     try {
       const { data } = await this.rpc.request<HistoryPage>(msg);
       if (this.scope.isDisposed) return;

@@ -131,7 +131,7 @@ export class StageView {
   }
 
   private showScreen(item: GalleryItem | null): void {
-    const key = item === null ? "empty" : isPlayable(item) ? `video:${item.local_id}` : `still:${item.local_id}:${item.status}:${item.poster ?? ""}`;
+    const key = item === null ? "empty" : isPlayable(item) ? `video:${item.local_id}` : `still:${item.local_id}:${item.status}:${item.poster ?? ""}:${item.poster_route ?? ""}`;
     if (key === this.screenKey) return;
     this.screenKey = key;
     this.player?.stop();

@@ -3,6 +3,7 @@
 
 import { h, replace } from "../dom";
 import { isPlayable, isRunning, type GalleryItem } from "../gallery-items";
+import { posterRouteFailed, posterRouteUrl } from "../media-route";
 import { safePosterSrc } from "../safe";
 import { settingsText, UNKNOWN_TEXT } from "./cards";
 
@@ -15,11 +16,14 @@ export function shortPrompt(prompt: string): string {
   return p.length > NAME_CHARS ? `${p.slice(0, NAME_CHARS - 1)}…` : p;
 }
 
-/** A poster element: the image when Python made one, else a placeholder that says the status. */
-export function posterEl(item: Pick<GalleryItem, "poster" | "status">): HTMLElement {
-  const src = safePosterSrc(item.poster);
+/** A poster element: the image when Python made one, else a placeholder that says the status.
+ *  A poster by route loads only once its tile nears the screen (loading="lazy"). */
+export function posterEl(item: Pick<GalleryItem, "poster" | "poster_route" | "status">): HTMLElement {
+  const data = safePosterSrc(item.poster);
+  const src = data ?? posterRouteUrl(item.poster_route);
   if (src !== null) {
     const img = h("img", { class: "kls-poster-img", alt: "", loading: "lazy", decoding: "async", "data-testid": "kls-poster" });
+    if (data === null) img.addEventListener("error", () => posterRouteFailed(), { once: true });
     img.src = src;
     return img;
   }
@@ -66,8 +70,9 @@ export class TileView {
     this.open.setAttribute("aria-label", `${name} (${item.status})`);
     this.check.setAttribute("aria-label", `Select for joining: ${name}`);
     this.check.disabled = !isPlayable(item);
-    if (this.posterKey !== item.poster) {
-      this.posterKey = item.poster;
+    const posterKey = `${item.poster ?? ""}|${item.poster_route ?? ""}`;
+    if (this.posterKey !== posterKey) {
+      this.posterKey = posterKey;
       replace(this.posterBox, posterEl(item));
     }
     this.posterBox.dataset["status"] = item.status;

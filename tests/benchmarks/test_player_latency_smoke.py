@@ -37,14 +37,15 @@ def test_the_completion_clock_reads_the_simulators_moment(sim: Simulator, tmp_pa
     assert before <= clock.completed(record.task_id) <= after
 
 
-def test_the_report_has_both_paths() -> None:
+def test_the_report_has_every_path() -> None:
     runs = {
-        "studio": [bench.Run(0.1, 0.3, p) for p in (0.5, 0.7, 0.6)],
+        "route": [bench.Run(0.1, 0.3, p, 0.2, 0.3) for p in (0.5, 0.7, 0.6)],
+        "websocket": [bench.Run(0.1, 0.3, p, 1.0, 1.0) for p in (1.0, 1.4, 1.2)],
         "baseline": [bench.Run(0.1, 0.3, p) for p in (2.0, 2.4, 2.2)],
     }
     summary = bench.summarize(runs)
-    assert summary["studio"]["p50"] == 0.6 and summary["baseline"]["runs"] == 3
-    assert summary["studio"]["saved_p50"] == 0.3
+    assert summary["route"]["p50"] == 0.6 and summary["baseline"]["runs"] == 3
+    assert summary["route"]["saved_p50"] == 0.3 and summary["route"]["read_seek_p50"] == 0.3
     report = {
         "settings": bench.Settings(runs=3).__dict__,
         "video_bytes": 12_500_000,
@@ -52,4 +53,7 @@ def test_the_report_has_both_paths() -> None:
         "summary": summary,
     }
     text = bench.format_report(report)
-    assert "studio |" in text and "baseline |" in text and "3.67x" in text
+    assert "route |" in text and "websocket |" in text and "baseline |" in text
+    assert "websocket p50 / route p50 = 2.00x" in text
+    assert "baseline p50 / route p50 = 3.67x" in text
+    assert " 30% |" in text and " 100% |" in text  # the fractions of the file read

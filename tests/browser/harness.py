@@ -199,12 +199,15 @@ class JupyterServer:
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen[bytes]
+    token: str = ""  # empty: no authentication (the default)
 
     def api(self, method: str, path: str, body: Any = None, timeout: float = 10) -> Any:
         """Calls the server's REST API (auth and XSRF checks are off) and returns parsed JSON."""
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
+        if self.token:
+            req.add_header("Authorization", f"token {self.token}")
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw = resp.read()
         return json.loads(raw) if raw else None
@@ -281,10 +284,16 @@ def start_jupyter_server(
     extra_env: Mapping[str, str] | None = None,
     extra_args: Sequence[str] = (),
     startup_timeout: float = 60,
+    *,
+    token: str = "",
+    base_url: str = "/",
 ) -> JupyterServer:
     """Starts `jupyter lab` from this Python's environment on a free loopback port, in fresh
     temporary folders, and waits until /api/status answers. Call `.stop()` and remove
-    `.base_dir` when done (the `jupyter_server` fixture does both)."""
+    `.base_dir` when done (the `jupyter_server` fixture does both).
+
+    `token` turns authentication on; `base_url` serves under a prefix such as a JupyterHub
+    single-user server's `/user/NAME/` (`.url` then ends with it)."""
     base_dir = Path(tempfile.mkdtemp(prefix="kling-jupyter-"))
     root_dir = base_dir / "notebooks"
     kling_home = base_dir / "kling-home"
@@ -307,7 +316,8 @@ def start_jupyter_server(
             f"--port={port}",
             "--ServerApp.port_retries=0",
             "--ServerApp.ip=127.0.0.1",
-            "--ServerApp.token=",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.base_url={base_url}",
             "--ServerApp.password=",
             "--ServerApp.disable_check_xsrf=True",
             f"--ServerApp.root_dir={root_dir}",
@@ -332,7 +342,7 @@ def start_jupyter_server(
                 start_new_session=True,
             )
         server = JupyterServer(
-            url=f"http://127.0.0.1:{port}",
+            url=f"http://127.0.0.1:{port}{base_url.rstrip('/')}",
             port=port,
             base_dir=base_dir,
             root_dir=root_dir,
@@ -341,6 +351,7 @@ def start_jupyter_server(
             env=env,
             log_path=log_path,
             proc=proc,
+            token=token,
         )
         deadline = time.monotonic() + startup_timeout
         while time.monotonic() < deadline and proc.poll() is None:

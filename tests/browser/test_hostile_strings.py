@@ -49,7 +49,8 @@ HOSTILE_ERROR = (
 )
 HOSTILE_CODE = "<i>bad</i><img src=x onerror=window.__pwned=13>"
 # A task that completes with a real http:// video (the fake serves a clip it encoded): its player
-# shows that a source the widget does use is a blob: URL it made.
+# shows that a source the widget does use is the saved file by the Jupyter server's own media
+# route, never the server's URL.
 VIDEO_PROMPT = "PLAIN-VIDEO <img src=x onerror=window.__pwned=16> a fox that plays"
 # A create refused with HTTP 400 whose error envelope carries markup.
 REJECTED_PROMPT = "REJECT-ME <marquee onstart=window.__pwned=14>a fox</marquee>"
@@ -338,7 +339,8 @@ def test_hostile_strings_stay_text_and_nothing_runs(
         handle = video.element_handle()
         assert handle is not None
         page.wait_for_function("(v) => v.readyState >= 2", arg=handle, timeout=30_000)
-        assert str(handle.evaluate("(v) => v.currentSrc")).startswith("blob:")
+        own_route = f"{jupyter_server.url}/kling-studio/media/"
+        assert str(handle.evaluate("(v) => v.currentSrc")).startswith(own_route)
         expect(rejected.locator("[data-testid=kls-card-note]")).to_have_text(
             f"<u>refused</u> {HOSTILE_HTTP_ERROR}"
         )
@@ -451,9 +453,10 @@ def test_hostile_strings_stay_text_and_nothing_runs(
     card_with(page, VIDEO_PROMPT).locator(".kls-prompt").click()
     expect(page.locator("[data-testid=kls-stage] [data-testid=kls-video]")).to_be_visible()
     traces = assert_no_traces(page)
-    # One player in the page (the plain task's, in the player), on a blob: URL the widget made.
+    # One player in the page (the plain task's, in the player), on the saved file by the media
+    # route of the page's own Jupyter server.
     assert len(traces["videos"]) == 1, traces
-    assert traces["videos"][0]["src"].startswith("blob:"), traces
+    assert traces["videos"][0]["src"].startswith(f"{jupyter_server.url}/kling-studio/media/")
     page.locator(".kls-slot[data-slot=image]").evaluate(
         "(el) => el.scrollIntoView({block: 'start'})"
     )

@@ -160,3 +160,25 @@ def test_a_floor_on_the_short_side_keeps_the_shape(
     out = Renderer(tmp_path, min_side=300, fps=2).render(job)
     assert probe(out.path)["size"] == size == (out.width, out.height)
     assert Renderer(tmp_path, fps=2).render(job).width == 320  # no floor: the width alone
+
+
+def _keyframe_times(path: Path) -> list[float]:
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        return [
+            round(float(p.pts * video.time_base), 2)
+            for p in container.demux(video)
+            if p.is_keyframe and p.pts is not None
+        ]
+
+
+def test_keyframes_every_so_many_seconds_when_asked(tmp_path: Path) -> None:
+    """By default a clip is one keyframe (x264's keyint 250); with `keyframe_seconds` a player
+    can seek to the end and decode from a keyframe near it."""
+    first = Picture(Image.new("RGB", (960, 540), RED), "red", "own")
+    job = RenderJob(first, None, "a prompt", (), 5, False, "720p · 5 s")
+    assert _keyframe_times(Renderer(tmp_path / "a").render(job).path) == [0.0]
+    spaced = Renderer(tmp_path / "b", keyframe_seconds=1).render(job).path
+    assert _keyframe_times(spaced) == [0.0, 1.0, 2.0, 3.0, 4.0]
+    with pytest.raises(ValueError, match="keyframe_seconds"):
+        Renderer(tmp_path / "c", keyframe_seconds=0)

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["Kept", "Uploads", "Videos", "file_sha256", "video_stored"]
 
 _T = TypeVar("_T")
+# A player may keep reading ranges for a while: an hour outlives any clip's viewing.
+SIGNED_URL_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,15 @@ class Videos:
         self._run(work, write=True)
 
     # --- reading -----------------------------------------------------------------------------
+
+    def video_signer(self, record: TaskRecord) -> str | None:
+        """A short-lived URL a browser can fetch the record's video from: the S3 store's
+        presigned GET (with Range), or None (a folder store, no video in the store). The
+        studio's player prefers it to every other source and falls back when it fails."""
+        if self.store.location.kind != "s3" or not record.video_stored:
+            return None
+        sha256 = self.video_sha256(record.local_id)
+        return self.store.signed_url(sha256, SIGNED_URL_SECONDS) if sha256 else None
 
     def video_sha256(self, local_id: str) -> str | None:
         from sqlalchemy import select

@@ -193,6 +193,10 @@ class Runner(Resuming):
                     cards.append(card_from_record(record))
         return cards[: max(limit, len([x for x in live if not x.done.is_set()]))]
 
+    def live_ids(self) -> frozenset[str]:
+        """The tasks this session drives or drove (their cards carry their own posters)."""
+        return frozenset(self._live)
+
     def unsaved(self, local_id: str) -> bool:
         """Whether the history still lacks some of what this session knows of the task."""
         live = self._live.get(local_id)

@@ -83,11 +83,16 @@ class Renderer:
     # rules and can be sent back as the next clip's first frame ("continue from a result").
     min_side: int = 0
     bitrate: str = "small"  # or "realistic" (see BITRATES)
+    # A keyframe every this many seconds; None: x264's default (keyint 250, so a clip of up to
+    # 10 s at 24 fps is one keyframe and a seek decodes, and a player reads, from its start).
+    keyframe_seconds: float | None = None
     stats: RenderStats = field(default_factory=RenderStats)
 
     def __post_init__(self) -> None:
         if self.bitrate not in BITRATES:
             raise ValueError(f"bitrate must be one of {BITRATES}; got {self.bitrate!r}")
+        if self.keyframe_seconds is not None and not self.keyframe_seconds > 0:
+            raise ValueError(f"keyframe_seconds must be positive; got {self.keyframe_seconds!r}")
         self.folder.mkdir(parents=True, exist_ok=True)
         self.lock = threading.Lock()
         self._inflight: dict[str, Future[Rendered]] = {}
@@ -109,6 +114,8 @@ class Renderer:
             parts += [self.bitrate, job.resolution]
         if self.min_side:
             parts.append(f"min_side={self.min_side}")
+        if self.keyframe_seconds is not None:
+            parts.append(f"keyframe_seconds={self.keyframe_seconds}")
         text = "\x00".join(parts).encode("utf-8", "replace")
         return hashlib.sha256(text).hexdigest()[:32]
 
@@ -188,6 +195,11 @@ class Renderer:
                     "maxrate": f"{kbps}k",
                     "bufsize": f"{kbps}k",
                     "x264-params": "nal-hrd=cbr",
+                }
+            if self.keyframe_seconds is not None:
+                video.options = {
+                    **video.options,
+                    "g": str(max(1, round(fps * self.keyframe_seconds))),
                 }
             audio = out.add_stream("aac", rate=SAMPLE_RATE, layout="mono") if job.audio else None
             for i in range(frames):

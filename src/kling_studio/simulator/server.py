@@ -120,6 +120,7 @@ class Simulator:
         render_min_side: int = 0,
         fps: int = 12,
         bitrate: str = "small",
+        keyframe_seconds: float | None = None,
         data_dir: str | Path | None = None,
     ) -> None:
         if time_scale <= 0:
@@ -157,6 +158,7 @@ class Simulator:
             min_side=render_min_side,
             fps=fps,
             bitrate=bitrate,
+            keyframe_seconds=keyframe_seconds,
         )
         self._ctx = SimContext(
             store=store,

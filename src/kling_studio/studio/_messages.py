@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from ..errors import HistoryError, InputError, KlingStudioError
 from ..pictures import Picture, is_url
 from ..runner import request_from_record
 from ._desk import grid_from_axes
+from ._media_links import media_route, media_routes_available
 from ._shapes import (
     FORM_FIELDS,
     VIDEO_CHUNK_BYTES,
@@ -23,6 +25,15 @@ from ._shapes import (
 
 if TYPE_CHECKING:
     from ._widget import Studio
+
+log = logging.getLogger("kling_studio")
+
+
+def _video_reply(
+    *, url: str | None = None, route: str | None = None, size: int | None = None, chunks: int = 0
+) -> dict[str, Any]:
+    """A `VideoReply`: where to play the video from, or how many `video_chunk`s carry it."""
+    return {"url": url, "route": route, "mime": "video/mp4", "size": size, "chunks": chunks}
 
 
 class Messages:
@@ -60,12 +71,16 @@ class Messages:
             self.studio.send({"kind": "reply", "req_id": req_id, **fields})
 
     async def msg_snapshot(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
-        return {"cards": await self.studio._engine.arun(self._cards())}
+        cards, live = await self.studio._engine.arun(self._cards())
+        if msg.get("poster_routes") and media_routes_available():
+            # Earlier sessions' tasks: the history rows name their posters' routes instead.
+            cards = [c if c["local_id"] in live else {**c, "poster": None} for c in cards]
+        return {"cards": cards}
 
-    async def _cards(self) -> list[dict[str, Any]]:
+    async def _cards(self) -> tuple[list[dict[str, Any]], frozenset[str]]:
         hidden = self.studio._desk.hidden()  # a blind comparison's, while it is judged
-        # On the engine, where the runner's state changes.
-        return [c for c in self.studio.runner.cards() if c["local_id"] not in hidden]
+        runner = self.studio.runner  # on the engine, where the runner's state changes
+        return [c for c in runner.cards() if c["local_id"] not in hidden], runner.live_ids()
 
     async def msg_set_picture(self, msg: dict[str, Any], buffers: list[bytes], _r: Any) -> Any:
         slot = str(msg.get("slot"))
@@ -98,8 +113,9 @@ class Messages:
         limit = max(1, min(int(msg.get("limit") or 50), 10_000))
         offset = max(0, int(msg.get("offset") or 0))
         rows = self.studio.history.records(limit=limit, offset=offset, **filters)
+        routes = bool(msg.get("poster_routes"))
         return {
-            "rows": [history_row(r) for r in rows],
+            "rows": [history_row(r, poster_routes=routes) for r in rows],
             "total": self.studio.history.count(**filters),
         }
 
@@ -107,22 +123,35 @@ class Messages:
         record = self.studio.history.get(str(msg.get("local_id")))
         if record is None:
             raise InputError("no such task in the history", field="local_id")
+        # `force_bytes`: the front end could not play the URL it had; only bytes will do.
+        by_url = not msg.get("force_bytes")
+        if by_url:
+            try:
+                signed = await asyncio.to_thread(self.studio.history.video_signer, record)
+            except Exception as exc:  # a store that cannot sign now: the file or bytes still play
+                log.info("no signed URL for %s: %s", record.local_id, exc)
+                signed = None
+            if signed:
+                return _video_reply(url=signed)
         try:  # the saved file, or a shared history's copy fetched into this machine's cache
             path: Path | None = await asyncio.to_thread(
                 self.studio.history.video_file, record.local_id
             )
         except HistoryError:
             path = None
-        if (path is None or not path.is_file()) and msg.get("force_bytes") and record.video_url:
+        if (path is None or not path.is_file()) and not by_url and record.video_url:
             path = await self.studio._engine.arun(
                 self.studio.runner.cache.download(record.video_url, record.task_id or "video")
             )
             # Off the event loop: saving puts the video into the store (an upload).
             await asyncio.to_thread(self.studio.history.set_video, record.local_id, path)
         if path is not None and path.is_file():
+            route = media_route(path) if by_url else None
+            if route is not None:
+                return _video_reply(route=route, size=path.stat().st_size)
             return self._send_file(path, req_id)
         if record.video_url and not record.url_expired:
-            return {"url": record.video_url, "mime": "video/mp4", "size": None, "chunks": 0}
+            return _video_reply(url=record.video_url)
         raise KlingStudioError(record.download_error or "this task has no video")
 
     def _send_file(self, path: Path, req_id: Any) -> dict[str, Any]:
@@ -139,7 +168,7 @@ class Messages:
                 },
                 [chunk],
             )
-        return {"url": None, "mime": "video/mp4", "size": len(data), "chunks": len(chunks)}
+        return _video_reply(size=len(data), chunks=len(chunks))
 
     def _not_judged_blind(self, *local_ids: object) -> None:
         """Refuse to reveal (or reuse) the settings of a task judged blind right now."""

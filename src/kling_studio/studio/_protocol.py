@@ -124,7 +124,8 @@ class HistoryRow(TypedDict):
     error_code: str | None
     error_message: str | None
     has_video: bool
-    poster: str | None
+    poster: str | None  # a small data:image/jpeg URL, unless poster_route names where it is
+    poster_route: str | None  # the media route of the poster, when the page asked for routes
     stitched_from: list[str] | None  # a joined result's parts (local ids, in play order)
 
 
@@ -232,7 +233,9 @@ class ComparePlan(PlanCosts):
 
 
 class SnapshotMsg(TypedDict):
-    pass
+    # The page loads posters by route: cards of earlier sessions' tasks come without their poster
+    # bytes (the history rows name the poster's route).
+    poster_routes: NotRequired[bool]
 
 
 class Snapshot(TypedDict):
@@ -262,6 +265,8 @@ class HistoryMsg(TypedDict):
     limit: NotRequired[int]
     status: NotRequired[RecordStatus]
     text: NotRequired[str]
+    # The page can load posters from the Jupyter server's media route: send routes, not bytes.
+    poster_routes: NotRequired[bool]
 
 
 class HistoryPage(TypedDict):
@@ -275,7 +280,8 @@ class VideoMsg(TypedDict):
 
 
 class VideoReply(TypedDict):
-    url: str | None
+    url: str | None  # absolute http(s): a signed store URL, or FoxAPI's while it is valid
+    route: str | None  # the Jupyter server's media route, relative to the page's base URL
     mime: str
     size: int | None
     chunks: int

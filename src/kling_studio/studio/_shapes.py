@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 from ..errors import InputError
 from ..history._records import TaskRecord
 from ..history._view import view
-from ..media._posters import poster_data_url
+from ..media._posters import ensure_poster, poster_data_url
 from ..models import VideoRequest
 from ..pictures import Picture
+from ._media_links import media_route
 from ._protocol import Form, HistoryRow, PictureInfo, default_form
 
 VIDEO_CHUNK_BYTES = 4 * 1024 * 1024  # Tornado drops websocket messages over 10 MB
@@ -81,9 +83,18 @@ def form_from_request(request: VideoRequest) -> Form:
     }
 
 
-def history_row(record: TaskRecord) -> HistoryRow:
-    """HistoryRow (docs/widget-protocol.md)."""
+def poster_route(video: Path | None) -> str | None:
+    """The media route of `video`'s poster (made now if missing), or None without one."""
+    poster = ensure_poster(video) if video is not None else None
+    return media_route(poster) if poster is not None else None
+
+
+def history_row(record: TaskRecord, *, poster_routes: bool = False) -> HistoryRow:
+    """HistoryRow (docs/widget-protocol.md). With `poster_routes`, the poster is named by its
+    media route (the browser loads it when the tile is on screen) rather than sent as bytes,
+    when this kernel's Jupyter server has the route."""
     seen = view(record)
+    route = poster_route(record.video_path) if poster_routes and record.has_video else None
     return {
         "local_id": record.local_id,
         "task_id": record.task_id,
@@ -101,6 +112,7 @@ def history_row(record: TaskRecord) -> HistoryRow:
         "error_message": seen.error_message,
         "has_video": seen.video == "saved",
         # Made when the video was saved; rows older than posters get theirs here, once.
-        "poster": poster_data_url(record.video_path) if record.has_video else None,
+        "poster": poster_data_url(record.video_path) if record.has_video and not route else None,
+        "poster_route": route,
         "stitched_from": record.stitched_from,
     }
