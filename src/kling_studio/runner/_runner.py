@@ -342,6 +342,8 @@ class Runner(Resuming):
         except Exception as exc:
             if not proves_no_task(exc):  # e.g. a 200 whose body could not be read as a task
                 return self._create_unknown(live, f"{type(exc).__name__}: {exc}", exc)
+            if isinstance(exc, BudgetExceeded):  # the class gateway's budget: nothing was sent
+                self.budgeting.refused[live.local_id] = exc
             self._journal.write(
                 live, "rejected", functools.partial(self.history.mark_rejected, live.local_id, exc)
             )
