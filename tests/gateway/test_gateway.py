@@ -13,12 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
-from kling_studio import BudgetExceeded, Client
+from kling_studio import BudgetExceeded, Client, Studio
+from kling_studio.client._polling import PollPolicy
 from kling_studio.gateway import TOKEN_PREFIX, Students
 from kling_studio.history._store import History
 from kling_studio.simulator import Simulator
 
 from ..conftest import make_picture
+from ..studio.test_widget_backend import Recorder, ask
 from .gateways import GatewayProcess, running_gateway
 
 UPSTREAM_KEY = "sk-upstream-class-secret-0123456789abcdef"
@@ -136,6 +138,35 @@ def test_over_budget_is_a_402_the_client_raises_as_budget_exceeded(
     assert "JST" in message  # the day ends at midnight of the gateway's --timezone
     assert refused.value.budget.tasks == 1 and refused.value.spent_tasks == 1
     assert len(created_upstream(upstream)) == sent  # nothing was forwarded
+
+
+async def test_the_studio_shows_the_gateways_budget_refusal_beside_generate(
+    gateway: GatewayProcess, upstream: Simulator, class_history: Path, tmp_path: Path
+) -> None:
+    token = add_student(class_history, "gus", {"tasks": 1, "per": "day"})
+    studio = Studio(
+        api_key=token,
+        base_url=gateway.url,
+        history=tmp_path / "gus.sqlite3",
+        user="gus",
+        resume=False,
+    )
+    try:
+        studio.client.poll_policy = PollPolicy(tail_max=0.05, min_interval=0.01)
+        rec = Recorder()
+        studio.send = rec  # type: ignore[method-assign]
+        studio.set_image(make_picture())
+        studio.update_form(prompt="a red balloon")
+        record = await studio.agenerate(timeout=120)
+        assert record.status == "completed"
+        sent = len(created_upstream(upstream))
+        reply = await ask(studio, rec, {"kind": "generate"})
+        assert not reply["ok"]
+        assert "1 of 1 tasks used" in reply["error"]["message"]
+        assert studio.error is None  # beside Generate, not a banner
+        assert len(created_upstream(upstream)) == sent
+    finally:
+        studio.close()
 
 
 def test_max_in_flight_caps_a_students_unfinished_tasks_with_429(
