@@ -169,6 +169,22 @@ async def test_the_studio_shows_the_gateways_budget_refusal_beside_generate(
         studio.close()
 
 
+def test_a_voice_is_created_through_the_gateway_for_its_student_alone(
+    gateway: GatewayProcess, upstream: Simulator, class_history: Path
+) -> None:
+    ivy, jon = add_student(class_history, "ivy"), add_student(class_history, "jon")
+    before = {t["id"] for t in created_upstream(upstream)}
+    with Client(ivy, gateway.url) as client:
+        voice_id = client.create_voice("https://example.org/ivy-reading.mp3", timeout=60)
+    assert voice_id
+    (task,) = [t for t in created_upstream(upstream) if t["id"] not in before]
+    assert task["model"] == "kling-video-create-voice"
+    theirs = httpx.get(
+        f"{gateway.url}/v1/tasks/{task['id']}", headers={"Authorization": f"Bearer {jon}"}
+    )
+    assert theirs.status_code == 404
+
+
 def test_max_in_flight_caps_a_students_unfinished_tasks_with_429(
     gateway: GatewayProcess, upstream: Simulator, class_history: Path
 ) -> None:

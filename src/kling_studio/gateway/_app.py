@@ -42,6 +42,7 @@ MAX_FILE: Final = c.PICTURE_MAX_BYTES
 MAX_BASE64_BODY: Final = MAX_FILE * 4 // 3 + 64 * 1024
 MAX_MULTIPART_BODY: Final = MAX_FILE + 64 * 1024
 MAX_KEY: Final = 128
+IN_FLIGHT_RETRY_S: Final = 10.0  # Retry-After when a student is at --max-in-flight
 REPLAY_WAIT_S: Final = 30.0  # how long a re-sent create waits for its first try's answer
 _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
@@ -168,6 +169,14 @@ async def _create(request: Request, gw: Gateway, user: str) -> Response:
     assert isinstance(req.image, str)
     tail = req.image_tail if isinstance(req.image_tail, str) else None
     prepared = PreparedRequest(req, req.payload(req.image, tail))
+    # Shielded: a student who hangs up mid-create must not cut the journal and the send apart
+    # (a paid task left `submitting`); the work goes on and its answer is kept for a re-send.
+    work = asyncio.ensure_future(_forward(gw, user, prepared, key))
+    return await asyncio.shield(work)
+
+
+async def _forward(gw: Gateway, user: str, prepared: PreparedRequest, key: str | None) -> Response:
+    """Claim the idempotency key, journal and reserve, send; the answer for the student."""
     live = gw.forwarder.begin(prepared)
     key = key or f"auto:{live.local_id}"
     try:
@@ -178,14 +187,14 @@ async def _create(request: Request, gw: Gateway, user: str) -> Response:
     if not claim.mine:
         gw.forwarder.abandon(live)
         return await _replay(gw, claim)
-    estimate = await asyncio.to_thread(gw.history.estimate, req)
-    reservation = Reservation(
-        budget=None,
-        estimate=estimate.credits,
-        session_started=datetime.now(tz=UTC),
-        max_unfinished=gw.max_in_flight,
-    )
     try:
+        estimate = await asyncio.to_thread(gw.history.estimate, prepared.request)
+        reservation = Reservation(
+            budget=None,
+            estimate=estimate.credits,
+            session_started=datetime.now(tz=UTC),
+            max_unfinished=gw.max_in_flight,
+        )
         await asyncio.to_thread(
             gw.history.journal_submit,
             prepared,
@@ -193,14 +202,14 @@ async def _create(request: Request, gw: Gateway, user: str) -> Response:
             reservation=reservation,
             author=user,
         )
-    except (BudgetExceeded, InFlightLimit, HistoryError) as exc:
+    except BaseException as exc:  # not journalled, so not sent: the key is free again
         gw.forwarder.abandon(live)
         await _free_key(gw, user, key, live.local_id)
         if isinstance(exc, BudgetExceeded):
             return _over_budget(exc)
         if isinstance(exc, InFlightLimit):
-            return _rate_limited(str(exc).removesuffix("."), 10.0)
-        raise
+            return _rate_limited(str(exc).removesuffix("."), IN_FLIGHT_RETRY_S)
+        raise  # a HistoryError: 503 (see _student)
     sent = await gw.forwarder.send(live, prepared)
     if sent.task is not None:
         return answer(sent.task.raw)
