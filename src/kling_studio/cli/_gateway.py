@@ -22,7 +22,9 @@ def configure_parser(parser: argparse.ArgumentParser, history_option: Any) -> No
         help="the FoxAPI to forward to (default: FoxAPI); 'simulator': a built-in simulator",
     )
     serve.add_argument(
-        "--timezone", default="UTC", help="where a budget's day begins and ends (default UTC)"
+        "--timezone",
+        help="the IANA zone whose midnight ends a budget's day (default: the class history's "
+        "budget zone, UTC unless set)",
     )
     serve.add_argument(
         "--max-in-flight",

@@ -56,6 +56,7 @@ class Gateway:
     forwarder: Forwarder
     identifiers: list[Identifier]
     max_in_flight: int | None = None
+    timezone: str | None = None  # a budget's day (None: the class history's budget zone)
     ledger: Ledger = field(init=False)
     flood: Flood = field(default_factory=Flood)
 
@@ -193,6 +194,7 @@ async def _forward(gw: Gateway, user: str, prepared: PreparedRequest, key: str |
             budget=None,
             estimate=estimate.credits,
             session_started=datetime.now(tz=UTC),
+            timezone=gw.timezone,
             max_unfinished=gw.max_in_flight,
         )
         await asyncio.to_thread(

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
 import sys
-import time
 from dataclasses import dataclass
 from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigurationError, InputError
 
@@ -29,23 +28,22 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8710
     upstream: str | None = None  # None: FoxAPI; "simulator": a built-in one
-    timezone: str = "UTC"
+    timezone: str | None = None  # a budget's day; None: the history's budget zone (UTC)
     max_in_flight: int | None = None
     jupyterhub: bool = False
     time_scale: float = 1.0  # the built-in simulator's
 
 
-def use_timezone(zone: str) -> None:
-    """Make this process's local time the class's: a budget's day is a calendar day there
-    (budget.window counts local days), whatever each student's machine says."""
+def check_timezone(zone: str | None) -> str | None:
+    """The IANA name --timezone gives (None: the class history's budget zone, UTC unless set)."""
+    if zone is None:
+        return None
+    from ..budget import budget_zone
+
     try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(
-            f"--timezone {zone!r} is not a time zone name (e.g. UTC, Europe/Paris)", "timezone"
-        ) from None
-    os.environ["TZ"] = zone
-    time.tzset()
+        return budget_zone(zone).key
+    except InputError as exc:
+        raise InputError(f"--timezone: {exc}", "timezone") from None
 
 
 def check_options(options: ServeOptions) -> None:
@@ -63,7 +61,7 @@ def check_options(options: ServeOptions) -> None:
 
 def serve(options: ServeOptions) -> int:
     check_options(options)
-    use_timezone(options.timezone)
+    options = dataclasses.replace(options, timezone=check_timezone(options.timezone))
     key = os.environ.get(KEY_ENV, "").strip() or None
     if options.upstream != SIMULATOR and key is None:
         raise ConfigurationError(
@@ -99,6 +97,7 @@ async def _serve(options: ServeOptions, key: str | None) -> int:
         forwarder=forwarder,
         identifiers=identifiers_for(Students(history), jupyterhub=options.jupyterhub),
         max_in_flight=options.max_in_flight,
+        timezone=options.timezone,
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, M
 
 APP_ID: Final = 0x4B4C4E47  # "KLNG" in SQLite's PRAGMA application_id: marks the file as ours
 # Alembic revisions, oldest first; SQLite's PRAGMA user_version holds their count.
-REVISIONS: Final = ("0001", "0002", "0003", "0004", "0005", "0007")
+REVISIONS: Final = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 SCHEMA_VERSION: Final = len(REVISIONS)
 HEAD: Final = REVISIONS[-1]
 
@@ -114,6 +114,16 @@ budgets = Table(
     Column("tasks", Integer),
     Column("per", Text, nullable=False),
     Column("action", Text, nullable=False),
+    Column("set_by", Text),
+    Column("set_at", Text, nullable=False),
+)
+
+# 0006: settings of the whole history, one row per key (e.g. "budget_timezone", _budgets.py).
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
     Column("set_by", Text),
     Column("set_at", Text, nullable=False),
 )

@@ -58,7 +58,7 @@ __all__ = ["DB_NAME", "SCHEMA_VERSION", "History", "HistoryBusy", "HistoryGone"]
 
 DB_NAME: Final = _url.DB_NAME
 VIDEOS_DIR: Final = "videos"
-SCHEMA_VERSION: Final = 6  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
+SCHEMA_VERSION: Final = 7  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
 
 _T = TypeVar("_T")
 

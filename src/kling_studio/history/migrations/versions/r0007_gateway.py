@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"  # written alongside other revisions; the chain is joined when merged
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
