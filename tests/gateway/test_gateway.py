@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kling_studio import BudgetExceeded, Client, Studio
+from kling_studio import BudgetExceeded, Client, CreateOutcomeUnknown, Studio
 from kling_studio.client._polling import PollPolicy
 from kling_studio.gateway import TOKEN_PREFIX, Students
 from kling_studio.history._store import History
@@ -221,6 +221,44 @@ def test_a_create_resent_with_its_idempotency_key_is_not_forwarded_twice(
     assert first.status_code == again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
     assert len(created_upstream(upstream)) == before + 1
+
+
+def test_a_create_whose_upstream_answer_was_lost_stays_unknown_and_is_not_sent_again(
+    gateway: GatewayProcess, upstream: Simulator, class_history: Path
+) -> None:
+    token = add_student(class_history, "kim")
+    body = _create_body(gateway, token)
+    before = len(created_upstream(upstream))
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "lost-1"}
+    upstream.set_faults("lost=1@create")
+    try:
+        with httpx.Client(base_url=gateway.url, headers=headers, timeout=60) as http:
+            first = http.post("/v1/videos/generations", json=body)
+            again = http.post("/v1/videos/generations", json=body)
+        with Client(token, gateway.url) as client, pytest.raises(CreateOutcomeUnknown):
+            client.submit(prompt="one more", image=make_picture())
+    finally:
+        upstream.set_faults(None)
+    assert first.status_code == again.status_code == 502
+    assert first.json()["error"]["code"] == "create_outcome_unknown"
+    assert "NOT sent again" in again.json()["error"]["message"]
+    assert len(created_upstream(upstream)) == before + 2  # the re-send went nowhere
+    with History(class_history) as h:
+        statuses = sorted(r.status for r in h.records(user="kim"))
+    assert statuses == ["unknown", "unknown"]  # kept: they may exist and be billed
+
+
+def test_an_idempotency_key_reused_for_another_request_is_refused(
+    gateway: GatewayProcess, upstream: Simulator, class_history: Path
+) -> None:
+    token = add_student(class_history, "lee")
+    body = _create_body(gateway, token)
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "same-key"}
+    with httpx.Client(base_url=gateway.url, headers=headers, timeout=60) as http:
+        assert http.post("/v1/videos/generations", json=body).status_code == 200
+        other = http.post("/v1/videos/generations", json={**body, "prompt": "something else"})
+    assert other.status_code == 422
+    assert other.json()["error"]["param"] == "Idempotency-Key"
 
 
 def test_students_polling_are_answered_from_the_journal(

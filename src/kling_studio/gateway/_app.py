@@ -24,7 +24,7 @@ from .. import contract as c
 from ..budget import BudgetExceeded
 from ..budget._wire import BUDGET_EXCEEDED, refusal_fields
 from ..client._async import AsyncClient
-from ..errors import CreateOutcomeUnknown, HistoryError, InputError
+from ..errors import CreateOutcomeUnknown, HistoryError, InputError, KlingStudioError
 from ..history._budgets import InFlightLimit, Reservation
 from ..history._store import History
 from ..models import PreparedRequest
@@ -118,15 +118,22 @@ def _student(handler: Any) -> Any:
             return _rate_limited("Too many requests", wait)
         try:
             user = await identify(gw.identifiers, authorization)
-            if user is None:
-                return unauthorized()
+        except HistoryError:
+            return _no_history()
+        except KlingStudioError as exc:  # an identifier's source (the hub) cannot answer
+            return unavailable(f"cannot tell who you are right now ({exc}); try again shortly")
+        if user is None:
+            return unauthorized()
+        try:
             return await handler(request, gw, user)  # type: ignore[no-any-return]
         except HistoryError:
-            return unavailable(
-                "the class history cannot be reached; nothing was sent, try again shortly"
-            )
+            return _no_history()
 
     return endpoint
+
+
+def _no_history() -> JSONResponse:
+    return unavailable("the class history cannot be reached; nothing was sent, try again shortly")
 
 
 def _rate_limited(message: str, wait: float) -> JSONResponse:
@@ -187,7 +194,7 @@ async def _forward(gw: Gateway, user: str, prepared: PreparedRequest, key: str |
         raise
     if not claim.mine:
         gw.forwarder.abandon(live)
-        return await _replay(gw, claim)
+        return await _replay(gw, claim, prepared)
     try:
         estimate = await asyncio.to_thread(gw.history.estimate, prepared.request)
         reservation = Reservation(
@@ -243,15 +250,22 @@ async def _free_key(gw: Gateway, user: str, key: str, local_id: str) -> None:
         await asyncio.to_thread(gw.ledger.release, user, key, local_id)
 
 
-async def _replay(gw: Gateway, claim: Claim) -> Response:
+async def _replay(gw: Gateway, claim: Claim, prepared: PreparedRequest) -> Response:
     """A create re-sent with a key already used: the first try's answer, never a second task."""
     deadline = time.monotonic() + REPLAY_WAIT_S
     while True:
         found = await asyncio.to_thread(gw.ledger.journalled, claim.local_id)
-        if found is not None and found[0] != "submitting":
-            _status, task_id, raw = found
-            if task_id is not None:
-                return answer(raw or {"id": task_id, "status": "pending", "progress": 0})
+        if found is not None and found.request_hash != prepared.hash:
+            return invalid(
+                "this Idempotency-Key was used for another request; use a new key for a new "
+                "request (nothing was sent)",
+                "Idempotency-Key",
+                "idempotency_key_reused",
+            )
+        if found is not None and found.status != "submitting":
+            if found.task_id is not None:
+                pending = {"id": found.task_id, "status": "pending", "progress": 0}
+                return answer(found.raw or pending)
             return outcome_unknown(
                 "an earlier try of this create (the same Idempotency-Key) was sent and its "
                 "answer was lost; it was NOT sent again"

@@ -40,6 +40,14 @@ class TaskState:
     fresh: bool  # final, or a live follower holds it: the journal is as fresh as upstream
 
 
+@dataclass(frozen=True)
+class Journalled:
+    status: str
+    task_id: str | None
+    raw: dict[str, Any] | None  # the last answer about it
+    request_hash: str
+
+
 class Ledger:
     def __init__(self, history: History) -> None:
         self.history = history
@@ -147,20 +155,21 @@ class Ledger:
 
         return self.history._run(work, write=False)
 
-    def journalled(self, local_id: str) -> tuple[str, str | None, dict[str, Any] | None] | None:
-        """(status, task id, last answer) of a journalled task, None before its row exists."""
+    def journalled(self, local_id: str) -> Journalled | None:
+        """A journalled task as a re-sent create needs it; None before its row exists."""
         from sqlalchemy import select
 
         from ..history._schema import tasks
 
-        def work(conn: Connection) -> tuple[str, str | None, dict[str, Any] | None] | None:
+        def work(conn: Connection) -> Journalled | None:
             row = conn.execute(
-                select(tasks.c.status, tasks.c.task_id, tasks.c.raw).where(
+                select(tasks.c.status, tasks.c.task_id, tasks.c.raw, tasks.c.request_hash).where(
                     tasks.c.local_id == local_id
                 )
             ).first()
             if row is None:
                 return None
-            return row.status, row.task_id, json.loads(row.raw) if row.raw else None
+            raw = json.loads(row.raw) if row.raw else None
+            return Journalled(row.status, row.task_id, raw, row.request_hash)
 
         return self.history._run(work, write=False)
