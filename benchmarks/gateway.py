@@ -69,9 +69,10 @@ def _picture() -> bytes:
 
 
 async def _class(
-    urls: Sequence[str], keys: Sequence[str], tasks_each: int, attempts: int
+    urls: Sequence[str], keys: Sequence[str], tasks_each: int, attempts: int, label: str
 ) -> dict[str, Any]:
-    """Every student starts `attempts` generates at once (alternating `urls`)."""
+    """Every student starts `attempts` generates at once (alternating `urls`). Prompts carry
+    `label`, so each mode's clips are new to the simulator (both pay for rendering them)."""
     from kling_studio import AsyncClient, BudgetExceeded
 
     seconds: dict[str, list[float]] = defaultdict(list)
@@ -86,7 +87,7 @@ async def _class(
                 client = clients[n % len(clients)]
                 try:
                     task = await client.generate(
-                        prompt=f"student {index} task {n}", image=picture, timeout=TIMEOUT
+                        prompt=f"{label}: student {index} task {n}", image=picture, timeout=TIMEOUT
                     )
                     outcomes.append((index, task.status))
                 except BudgetExceeded:
@@ -146,7 +147,7 @@ def run_gateway(
             gateway = start_gateway(url, info.base_url, info.api_key, env=env)
             stack.callback(gateway.stop)
             replicas.append(gateway)
-        result = asyncio.run(_class([g.url for g in replicas], keys, tasks, tasks + 1))
+        result = asyncio.run(_class([g.url for g in replicas], keys, tasks, tasks + 1, "gateway"))
         _wait_saved(url, students * tasks)
     with History(url) as h:
         journalled = h.spend(by="user")
@@ -171,7 +172,7 @@ def _wait_saved(url: str, count: int) -> None:
 
 def run_direct(sim: SimHost, students: int, tasks: int, time_scale: float) -> dict[str, Any]:
     info = sim.start(time_scale=time_scale, seed=11)
-    result = asyncio.run(_class([info.base_url], [info.api_key] * students, tasks, tasks))
+    result = asyncio.run(_class([info.base_url], [info.api_key] * students, tasks, tasks, "direct"))
     result["upstream"] = sim.stats()["requests"]
     return result
 

@@ -51,7 +51,8 @@ _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 class Gateway:
     """Everything a request needs; nothing in it outlives a restart but the database's."""
 
-    history: History
+    history: History  # the request path's writes (claims, journal rows)
+    reader: History  # the request path's reads: tokens, lookups, estimates
     client: AsyncClient
     forwarder: Forwarder
     identifiers: list[Identifier]
@@ -61,7 +62,7 @@ class Gateway:
     flood: Flood = field(default_factory=Flood)
 
     def __post_init__(self) -> None:
-        self.ledger = Ledger(self.history)
+        self.ledger = Ledger(self.history, self.reader)
 
 
 class _TooLarge(Exception):
@@ -196,7 +197,7 @@ async def _forward(gw: Gateway, user: str, prepared: PreparedRequest, key: str |
         gw.forwarder.abandon(live)
         return await _replay(gw, claim, prepared)
     try:
-        estimate = await asyncio.to_thread(gw.history.estimate, prepared.request)
+        estimate = await asyncio.to_thread(gw.reader.estimate, prepared.request)
         reservation = Reservation(
             budget=None,
             estimate=estimate.credits,

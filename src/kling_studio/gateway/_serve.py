@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -20,6 +21,7 @@ log = logging.getLogger("kling_studio.gateway")
 
 KEY_ENV: Final = "FOXAPI_API_KEY"
 SIMULATOR: Final = "simulator"
+THREADS: Final = 32
 
 
 @dataclass(frozen=True)
@@ -88,14 +90,22 @@ async def _serve(options: ServeOptions, key: str | None) -> int:
 
         sim = Simulator(0, time_scale=options.time_scale).start()
         base_url, key = sim.base_url, sim.api_key
-    history = await asyncio.to_thread(History, options.history, user="gateway")
+    # Blocking database calls run in threads: enough of them that lookups never wait for one.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(THREADS, "gateway-db"))
+    # Three connections to the class history, each with its own lock: the follower's writes
+    # (on the loop), the requests' writes and the requests' reads never queue behind another.
+    histories = [
+        await asyncio.to_thread(History, options.history, user="gateway") for _ in range(3)
+    ]
+    history, reader, follower = histories
     client = AsyncClient(key, base_url)
-    forwarder = Forwarder(client, history, wait_timeout=3600.0)
+    forwarder = Forwarder(client, follower, wait_timeout=3600.0)
     gateway = Gateway(
         history=history,
+        reader=reader,
         client=client,
         forwarder=forwarder,
-        identifiers=identifiers_for(Students(history), jupyterhub=options.jupyterhub),
+        identifiers=identifiers_for(Students(reader), jupyterhub=options.jupyterhub),
         max_in_flight=options.max_in_flight,
         timezone=options.timezone,
     )
@@ -126,7 +136,8 @@ async def _serve(options: ServeOptions, key: str | None) -> int:
             await adopting
         await forwarder.aclose()
         await client.aclose()
-        history.close()  # hands its leases back: another replica adopts at once
+        for each in histories:
+            each.close()  # hands the leases back: another replica adopts at once
         if sim is not None:
             sim.stop()
         sys.stdout.flush()
