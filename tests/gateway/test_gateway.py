@@ -42,7 +42,7 @@ def gateway(
     upstream: Simulator, class_history: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
     home = tmp_path_factory.mktemp("gateway-home")
-    options = ("--timezone", "Asia/Tokyo", "--max-in-flight", "2")
+    options = ("--timezone", "Asia/Tokyo", "--max-in-flight", "2", "--flood-limit", "30")
     env = {"KLING_STUDIO_HOME": str(home)}
     with running_gateway(
         str(class_history), upstream.base_url, UPSTREAM_KEY, *options, env=env
@@ -277,6 +277,22 @@ def test_students_polling_are_answered_from_the_journal(
             time.sleep(0.01)
     upstream_gets = next(t["gets"] for t in created_upstream(upstream) if t["id"] == task_id)
     assert polls > 3 * upstream_gets, (polls, upstream_gets)
+
+
+def test_a_flood_from_one_student_gets_429s_and_nobody_else_does(
+    gateway: GatewayProcess, class_history: Path
+) -> None:
+    flooder, bystander = add_student(class_history, "max"), add_student(class_history, "ned")
+    with httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {flooder}"}) as http:
+        answers = [http.get("/v1/tasks/no-such-task") for _ in range(400)]
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited and {a.status_code for a in answers} == {404, 429}
+    assert limited[0].json()["error"]["type"] == "rate_limit_error"
+    assert int(limited[0].headers["Retry-After"]) >= 1
+    other = httpx.get(
+        f"{gateway.url}/v1/tasks/no-such-task", headers={"Authorization": f"Bearer {bystander}"}
+    )
+    assert other.status_code == 404
 
 
 @pytest.mark.parametrize(

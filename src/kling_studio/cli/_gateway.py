@@ -36,6 +36,13 @@ def configure_parser(parser: argparse.ArgumentParser, history_option: Any) -> No
         "--jupyterhub", action="store_true", help="also accept JupyterHub API tokens"
     )
     serve.add_argument(
+        "--flood-limit",
+        type=float,
+        metavar="N",
+        help="requests per second one caller keeps up before 429s (default 50; bursts of 4 s "
+        "worth pass)",
+    )
+    serve.add_argument(
         "--time-scale", type=float, default=1.0, help="with --upstream simulator: its speed"
     )
     user = sub.add_parser("user", help="the class's students: add, budget, revoke, list")
@@ -68,6 +75,7 @@ def gateway_command(args: argparse.Namespace) -> int:
                 timezone=args.timezone,
                 max_in_flight=args.max_in_flight,
                 jupyterhub=args.jupyterhub,
+                flood_limit=args.flood_limit,
                 time_scale=args.time_scale,
             )
         )

@@ -26,7 +26,6 @@ from ..budget._wire import BUDGET_EXCEEDED, refusal_fields
 from ..client._async import AsyncClient
 from ..errors import CreateOutcomeUnknown, HistoryError, InputError, KlingStudioError
 from ..history._budgets import InFlightLimit, Reservation
-from ..history._store import History
 from ..models import PreparedRequest
 from ..pictures import is_url
 from ..runner._remix import request_from_payload
@@ -34,7 +33,8 @@ from ..simulator.envelopes import bad_request, error, invalid, media_type, not_f
 from ._flood import Flood
 from ._forwarder import Forwarder
 from ._identity import Identifier, identify
-from ._ledger import VIDEO, VOICE, Claim, Ledger
+from ._ledger import VIDEO, VOICE, Claim
+from ._pool import Connection, Pool
 from ._replies import answer, outcome_unknown, unauthorized, unavailable, upstream_error
 
 MAX_JSON: Final = 1024 * 1024
@@ -51,18 +51,13 @@ _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 class Gateway:
     """Everything a request needs; nothing in it outlives a restart but the database's."""
 
-    history: History  # the request path's writes (claims, journal rows)
-    reader: History  # the request path's reads: tokens, lookups, estimates
+    pool: Pool  # the requests' connections to the class history
     client: AsyncClient
     forwarder: Forwarder
     identifiers: list[Identifier]
     max_in_flight: int | None = None
     timezone: str | None = None  # a budget's day (None: the class history's budget zone)
-    ledger: Ledger = field(init=False)
     flood: Flood = field(default_factory=Flood)
-
-    def __post_init__(self) -> None:
-        self.ledger = Ledger(self.history, self.reader)
 
 
 class _TooLarge(Exception):
@@ -189,7 +184,7 @@ async def _forward(gw: Gateway, user: str, prepared: PreparedRequest, key: str |
     live = gw.forwarder.begin(prepared)
     key = key or f"auto:{live.local_id}"
     try:
-        claim = await asyncio.to_thread(gw.ledger.claim, user, key, VIDEO, live.local_id)
+        claim = await gw.pool.run(lambda c: c.ledger.claim(user, key, VIDEO, live.local_id))
     except BaseException:
         gw.forwarder.abandon(live)
         raise
@@ -197,21 +192,20 @@ async def _forward(gw: Gateway, user: str, prepared: PreparedRequest, key: str |
         gw.forwarder.abandon(live)
         return await _replay(gw, claim, prepared)
     try:
-        estimate = await asyncio.to_thread(gw.reader.estimate, prepared.request)
-        reservation = Reservation(
-            budget=None,
-            estimate=estimate.credits,
-            session_started=datetime.now(tz=UTC),
-            timezone=gw.timezone,
-            max_unfinished=gw.max_in_flight,
-        )
-        await asyncio.to_thread(
-            gw.history.journal_submit,
-            prepared,
-            local_id=live.local_id,
-            reservation=reservation,
-            author=user,
-        )
+
+        def journal(c: Connection) -> None:
+            reservation = Reservation(
+                budget=None,
+                estimate=c.history.estimate(prepared.request).credits,
+                session_started=datetime.now(tz=UTC),
+                timezone=gw.timezone,
+                max_unfinished=gw.max_in_flight,
+            )
+            c.history.journal_submit(
+                prepared, local_id=live.local_id, reservation=reservation, author=user
+            )
+
+        await gw.pool.run(journal)
     except BaseException as exc:  # not journalled, so not sent: the key is free again
         gw.forwarder.abandon(live)
         await _free_key(gw, user, key, live.local_id)
@@ -248,14 +242,14 @@ def _over_budget(exc: BudgetExceeded) -> JSONResponse:
 async def _free_key(gw: Gateway, user: str, key: str, local_id: str) -> None:
     # If the database is gone the key stays taken: a re-send is answered from its claim.
     with contextlib.suppress(HistoryError):
-        await asyncio.to_thread(gw.ledger.release, user, key, local_id)
+        await gw.pool.run(lambda c: c.ledger.release(user, key, local_id))
 
 
 async def _replay(gw: Gateway, claim: Claim, prepared: PreparedRequest) -> Response:
     """A create re-sent with a key already used: the first try's answer, never a second task."""
     deadline = time.monotonic() + REPLAY_WAIT_S
     while True:
-        found = await asyncio.to_thread(gw.ledger.journalled, claim.local_id)
+        found = await gw.pool.run(lambda c: c.ledger.journalled(claim.local_id))
         if found is not None and found.request_hash != prepared.hash:
             return invalid(
                 "this Idempotency-Key was used for another request; use a new key for a new "
@@ -288,7 +282,7 @@ async def _create_voice(gw: Gateway, user: str, body: dict[str, Any], key: str |
         return invalid(f"unknown field(s) {', '.join(map(repr, extra))}", extra[0])
     local_id = f"voice:{time.time_ns():x}"
     key = key or f"auto:{local_id}"
-    claim = await asyncio.to_thread(gw.ledger.claim, user, key, VOICE, local_id)
+    claim = await gw.pool.run(lambda c: c.ledger.claim(user, key, VOICE, local_id))
     if not claim.mine:
         if claim.task_id is not None:
             return answer({"id": claim.task_id, "status": "pending", "progress": 0})
@@ -307,7 +301,7 @@ async def _create_voice(gw: Gateway, user: str, body: dict[str, Any], key: str |
             await _free_key(gw, user, key, local_id)
             return upstream_error(exc)
         return outcome_unknown(f"the upstream's answer was lost ({type(exc).__name__})")
-    await asyncio.to_thread(gw.ledger.voice_created, user, key, task.id)
+    await gw.pool.run(lambda c: c.ledger.voice_created(user, key, task.id))
     return answer(task.raw)
 
 
@@ -318,7 +312,7 @@ async def _get_task(request: Request, gw: Gateway, user: str) -> Response:
     task_id = request.path_params["task_id"]
     if not _TASK_ID.fullmatch(task_id):
         return not_found()
-    state = await asyncio.to_thread(gw.ledger.state, user, task_id)
+    state = await gw.pool.run(lambda c: c.ledger.state(user, task_id))
     if state is None:
         return not_found()  # another student's task is as absent as no task
     if state.fresh and state.raw is not None:

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from typing import Final
 
 RATE: Final = 50.0  # requests per second a caller keeps up (a polling class is far below)
-BURST: Final = 200.0
+BURST_SECONDS: Final = 4.0  # a burst of this many seconds' worth is let through at once
 MAX_CALLERS: Final = 10_000  # buckets kept; the oldest go first
 
 
 @dataclass
 class Flood:
     rate: float = RATE
-    burst: float = BURST
+    burst: float = RATE * BURST_SECONDS
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def hit(self, authorization: str) -> float | None:
@@ -33,3 +33,9 @@ class Flood:
         while len(self._buckets) > MAX_CALLERS:
             self._buckets.pop(next(iter(self._buckets)))
         return None
+
+
+def flood_for(rate: float | None) -> Flood:
+    """The guard for `--flood-limit` requests per second per caller (default RATE)."""
+    rate = RATE if rate is None else rate
+    return Flood(rate=rate, burst=rate * BURST_SECONDS)

@@ -4,11 +4,10 @@ name or None. The token table comes first; `gateway serve --jupyterhub` adds the
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ._students import Students
+    from ._pool import Pool
 
 MAX_TOKEN = 512  # longer is no token of ours nor the hub's: refused unread
 
@@ -21,11 +20,11 @@ class TokenIdentity:
     """Tokens made by `kling-studio gateway user add` (read per request: a revocation holds on
     every replica at once)."""
 
-    def __init__(self, students: Students) -> None:
-        self.students = students
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
 
     async def user_for(self, token: str) -> str | None:
-        return await asyncio.to_thread(self.students.name_for, token)
+        return await self.pool.run(lambda c: c.students.name_for(token))
 
 
 def bearer(authorization: str) -> str | None:
@@ -48,8 +47,8 @@ async def identify(identifiers: list[Identifier], authorization: str) -> str | N
     return None
 
 
-def identifiers_for(students: Students, *, jupyterhub: bool) -> list[Identifier]:
-    found: list[Identifier] = [TokenIdentity(students)]
+def identifiers_for(pool: Pool, *, jupyterhub: bool) -> list[Identifier]:
+    found: list[Identifier] = [TokenIdentity(pool)]
     if jupyterhub:
         from ._hub import HubIdentity  # type: ignore[import-not-found,unused-ignore]
 

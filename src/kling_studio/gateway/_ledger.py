@@ -49,12 +49,8 @@ class Journalled:
 
 
 class Ledger:
-    """Writes go through `history`, reads through `reader` (another connection and lock, so a
-    student's lookup never queues behind a create waiting on another replica's lock)."""
-
-    def __init__(self, history: History, reader: History | None = None) -> None:
+    def __init__(self, history: History) -> None:
         self.history = history
-        self.reader = reader or history
 
     def claim(self, user: str, key: str, kind: str, local_id: str) -> Claim:
         """Take `key` for a new create, or learn which earlier create of this student has it.
@@ -157,7 +153,7 @@ class Ledger:
             ).first()
             return None if voice is None else TaskState(voice.local_id, None, None, False)
 
-        return self.reader._run(work, write=False)
+        return self.history._run(work, write=False)
 
     def journalled(self, local_id: str) -> Journalled | None:
         """A journalled task as a re-sent create needs it; None before its row exists."""
@@ -176,4 +172,4 @@ class Ledger:
             raw = json.loads(row.raw) if row.raw else None
             return Journalled(row.status, row.task_id, raw, row.request_hash)
 
-        return self.reader._run(work, write=False)
+        return self.history._run(work, write=False)

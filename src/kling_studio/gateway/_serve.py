@@ -22,6 +22,7 @@ log = logging.getLogger("kling_studio.gateway")
 KEY_ENV: Final = "FOXAPI_API_KEY"
 SIMULATOR: Final = "simulator"
 THREADS: Final = 32
+REQUEST_CONNECTIONS: Final = 8  # on PostgreSQL; a SQLite file takes one writer at a time
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class ServeOptions:
     timezone: str | None = None  # a budget's day; None: the history's budget zone (UTC)
     max_in_flight: int | None = None
     jupyterhub: bool = False
+    flood_limit: float | None = None  # requests per second per caller (None: _flood.RATE)
     time_scale: float = 1.0  # the built-in simulator's
 
 
@@ -51,6 +53,8 @@ def check_timezone(zone: str | None) -> str | None:
 def check_options(options: ServeOptions) -> None:
     if options.max_in_flight is not None and options.max_in_flight < 1:
         raise InputError("--max-in-flight is at least 1", "max_in_flight")
+    if options.flood_limit is not None and not options.flood_limit > 0:
+        raise InputError("--flood-limit is a number of requests per second > 0", "flood_limit")
     if not 0 <= options.port <= 65535:
         raise InputError(f"--port must be 0-65535; got {options.port}", "port")
     if options.upstream not in (None, SIMULATOR) and not options.upstream.startswith(
@@ -79,9 +83,10 @@ async def _serve(options: ServeOptions, key: str | None) -> int:
     from ..client._async import AsyncClient
     from ..history._store import History
     from ._app import Gateway, build_app
+    from ._flood import flood_for
     from ._forwarder import Forwarder
     from ._identity import identifiers_for
-    from ._students import Students
+    from ._pool import Pool
 
     sim = None
     base_url = options.upstream
@@ -92,22 +97,24 @@ async def _serve(options: ServeOptions, key: str | None) -> int:
         base_url, key = sim.base_url, sim.api_key
     # Blocking database calls run in threads: enough of them that lookups never wait for one.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(THREADS, "gateway-db"))
-    # Three connections to the class history, each with its own lock: the follower's writes
-    # (on the loop), the requests' writes and the requests' reads never queue behind another.
+    # The follower's connection (its writes run on the loop), and the requests' own (_pool).
+    follower = await asyncio.to_thread(History, options.history, user="gateway")
+    shared = follower.shared
     histories = [
-        await asyncio.to_thread(History, options.history, user="gateway") for _ in range(3)
+        await asyncio.to_thread(History, options.history, user="gateway")
+        for _ in range(REQUEST_CONNECTIONS if shared else 2)
     ]
-    history, reader, follower = histories
+    pool = Pool(histories)
     client = AsyncClient(key, base_url)
     forwarder = Forwarder(client, follower, wait_timeout=3600.0)
     gateway = Gateway(
-        history=history,
-        reader=reader,
+        pool=pool,
         client=client,
         forwarder=forwarder,
-        identifiers=identifiers_for(Students(reader), jupyterhub=options.jupyterhub),
+        identifiers=identifiers_for(pool, jupyterhub=options.jupyterhub),
         max_in_flight=options.max_in_flight,
         timezone=options.timezone,
+        flood=flood_for(options.flood_limit),
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -136,8 +143,8 @@ async def _serve(options: ServeOptions, key: str | None) -> int:
             await adopting
         await forwarder.aclose()
         await client.aclose()
-        for each in histories:
-            each.close()  # hands the leases back: another replica adopts at once
+        pool.close()
+        follower.close()  # hands the leases back: another replica adopts at once
         if sim is not None:
             sim.stop()
         sys.stdout.flush()
