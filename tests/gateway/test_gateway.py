@@ -21,6 +21,7 @@ from kling_studio.simulator import Simulator
 
 from ..conftest import make_picture
 from ..studio.test_widget_backend import Recorder, ask
+from .flaky_proxy import proxy_losing_first_create
 from .gateways import GatewayProcess, running_gateway
 
 UPSTREAM_KEY = "sk-upstream-class-secret-0123456789abcdef"
@@ -246,6 +247,23 @@ def test_a_create_whose_upstream_answer_was_lost_stays_unknown_and_is_not_sent_a
     with History(class_history) as h:
         statuses = sorted(r.status for r in h.records(user="kim"))
     assert statuses == ["unknown", "unknown"]  # kept: they may exist and be billed
+
+
+def test_a_create_whose_answer_a_proxy_lost_is_resent_and_not_made_twice(
+    gateway: GatewayProcess, upstream: Simulator, class_history: Path
+) -> None:
+    """The client re-sends a create answered 503 with the same Idempotency-Key; the gateway
+    answers the re-send with the task it already made."""
+    token = add_student(class_history, "oli")
+    before = len(created_upstream(upstream))
+    with (
+        proxy_losing_first_create(gateway.url) as (url, keys),
+        Client(token, url) as client,
+    ):
+        task = client.submit(prompt="through a flaky proxy", image=make_picture())
+    assert len(keys) == 2 and keys[0] is not None and keys[0] == keys[1]
+    made = created_upstream(upstream)[before:]
+    assert [t["id"] for t in made] == [task.id]
 
 
 def test_an_idempotency_key_reused_for_another_request_is_refused(

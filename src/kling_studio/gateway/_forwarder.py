@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..client._async import AsyncClient
-from ..errors import CreateOutcomeUnknown
+from ..errors import CreateOutcomeUnknown, HistoryError
 from ..history._store import History
 from ..models import PreparedRequest
 from ..runner._cards import Live, settings_of
@@ -99,9 +99,11 @@ class Forwarder(Runner):
             live.error = {"code": error_code(exc), "message": getattr(exc, "message", str(exc))}
             live.finished = time.time()
             return Sent(refused=exc)
-        self._journal.write(
-            live, "created", functools.partial(self.history.mark_created, live.local_id, task)
-        )
+        created = functools.partial(self.history.mark_created, live.local_id, task)
+        try:  # before the student hears of it: their first lookup finds it by id
+            await asyncio.to_thread(created)
+        except HistoryError:
+            self._journal.write(live, "created", created)  # held and retried until it lands
         self._apply(live, task)
         return Sent(task=task)
 
