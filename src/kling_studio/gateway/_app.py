@@ -51,7 +51,8 @@ _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 class Gateway:
     """Everything a request needs; nothing in it outlives a restart but the database's."""
 
-    pool: Pool  # the requests' connections to the class history
+    pool: Pool  # the requests' writes to the class history (claims, journal rows)
+    reads: Pool  # and their reads (tokens, lookups): never queued behind a create
     client: AsyncClient
     forwarder: Forwarder
     identifiers: list[Identifier]
@@ -249,7 +250,7 @@ async def _replay(gw: Gateway, claim: Claim, prepared: PreparedRequest) -> Respo
     """A create re-sent with a key already used: the first try's answer, never a second task."""
     deadline = time.monotonic() + REPLAY_WAIT_S
     while True:
-        found = await gw.pool.run(lambda c: c.ledger.journalled(claim.local_id))
+        found = await gw.reads.run(lambda c: c.ledger.journalled(claim.local_id))
         if found is not None and found.request_hash != prepared.hash:
             return invalid(
                 "this Idempotency-Key was used for another request; use a new key for a new "
@@ -312,7 +313,7 @@ async def _get_task(request: Request, gw: Gateway, user: str) -> Response:
     task_id = request.path_params["task_id"]
     if not _TASK_ID.fullmatch(task_id):
         return not_found()
-    state = await gw.pool.run(lambda c: c.ledger.state(user, task_id))
+    state = await gw.reads.run(lambda c: c.ledger.state(user, task_id))
     if state is None:
         return not_found()  # another student's task is as absent as no task
     if state.fresh and state.raw is not None:

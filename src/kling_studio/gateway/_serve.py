@@ -22,7 +22,8 @@ log = logging.getLogger("kling_studio.gateway")
 KEY_ENV: Final = "FOXAPI_API_KEY"
 SIMULATOR: Final = "simulator"
 THREADS: Final = 32
-REQUEST_CONNECTIONS: Final = 8  # on PostgreSQL; a SQLite file takes one writer at a time
+# The requests' (writes, reads) connections on PostgreSQL; a SQLite file takes one writer.
+REQUEST_CONNECTIONS: Final = (8, 4)
 
 
 @dataclass(frozen=True)
@@ -97,21 +98,24 @@ async def _serve(options: ServeOptions, key: str | None) -> int:
         base_url, key = sim.base_url, sim.api_key
     # Blocking database calls run in threads: enough of them that lookups never wait for one.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(THREADS, "gateway-db"))
-    # The follower's connection (its writes run on the loop), and the requests' own (_pool).
+    # The follower's connection, and the requests' own for writes and for reads (_pool).
     follower = await asyncio.to_thread(History, options.history, user="gateway")
     shared = follower.shared
-    histories = [
-        await asyncio.to_thread(History, options.history, user="gateway")
-        for _ in range(REQUEST_CONNECTIONS if shared else 2)
-    ]
-    pool = Pool(histories)
+    writes, reads = REQUEST_CONNECTIONS if shared else (1, 1)
+    pool = Pool(
+        [await asyncio.to_thread(History, options.history, user="gateway") for _ in range(writes)]
+    )
+    reads_pool = Pool(
+        [await asyncio.to_thread(History, options.history, user="gateway") for _ in range(reads)]
+    )
     client = AsyncClient(key, base_url)
     forwarder = Forwarder(client, follower, wait_timeout=3600.0)
     gateway = Gateway(
         pool=pool,
+        reads=reads_pool,
         client=client,
         forwarder=forwarder,
-        identifiers=identifiers_for(pool, jupyterhub=options.jupyterhub),
+        identifiers=identifiers_for(reads_pool, jupyterhub=options.jupyterhub),
         max_in_flight=options.max_in_flight,
         timezone=options.timezone,
         flood=flood_for(options.flood_limit),
@@ -144,6 +148,7 @@ async def _serve(options: ServeOptions, key: str | None) -> int:
         await forwarder.aclose()
         await client.aclose()
         pool.close()
+        reads_pool.close()
         follower.close()  # hands the leases back: another replica adopts at once
         if sim is not None:
             sim.stop()
