@@ -8,6 +8,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -87,8 +88,6 @@ def _too_large(what: str, limit: int) -> JSONResponse:
 
 
 async def _json_object(request: Request, limit: int) -> dict[str, Any] | Response:
-    import json
-
     if media_type(request) != "application/json":
         return bad_request("Content-Type must be application/json", "invalid_content_type")
     try:
@@ -232,12 +231,8 @@ def _first_field(exc: InputError) -> str:
 
 
 def _over_budget(exc: BudgetExceeded) -> JSONResponse:
-    response = error(402, str(exc), "insufficient_quota", BUDGET_EXCEEDED)
-    import json
-
-    body = json.loads(bytes(response.body))
-    body["error"].update(refusal_fields(exc))
-    return JSONResponse(body, status_code=402)
+    detail = {"message": str(exc), "type": "insufficient_quota", "code": BUDGET_EXCEEDED}
+    return JSONResponse({"error": {**detail, **refusal_fields(exc)}}, status_code=402)
 
 
 async def _free_key(gw: Gateway, user: str, key: str, local_id: str) -> None:
