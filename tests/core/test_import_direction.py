@@ -27,7 +27,8 @@ BOTTOM = {
 ALLOWED: dict[str, set[str]] = {
     "statuses": set(),
     **{part: BOTTOM for part in BOTTOM - {"statuses"}},
-    "client": BOTTOM,
+    # A class gateway's 402 `budget_exceeded` is raised as budget's BudgetExceeded.
+    "client": BOTTOM | {"budget"},
     # Budgets, estimates and the ledger: pure rules over the bottom layer; the history holds
     # them (check-and-reserve in the journal's transaction), the runner asks before sending.
     "budget": BOTTOM,
@@ -54,7 +55,19 @@ ALLOWED: dict[str, set[str]] = {
         "serverext",
     },
     "cli": BOTTOM
-    | {"store", "client", "history", "runner", "compare", "media", "simulator", "budget"},
+    | {
+        "store",
+        "client",
+        "history",
+        "runner",
+        "compare",
+        "media",
+        "simulator",
+        "budget",
+        "gateway",
+    },
+    # The class gateway: the runner's journal, budgets, following; the simulator as upstream.
+    "gateway": BOTTOM | {"store", "client", "history", "runner", "media", "simulator", "budget"},
     "simulator": set(),
     "__main__": {"cli"},
     "__init__": BOTTOM | {"client", "history", "runner", "studio", "simulator", "budget"},

@@ -115,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (gen, hist, spend, res):
         _history_option(command, argparse.SUPPRESS)
 
+    gateway = sub.add_parser(
+        "gateway", help="serve a class: students' tokens and budgets, the one FoxAPI key"
+    )
+    from ._gateway import configure_parser as configure_gateway
+
+    configure_gateway(gateway, lambda command: _history_option(command, argparse.SUPPRESS))
+
     sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
     from ..simulator.cli import configure_parser
 

@@ -165,6 +165,9 @@ class Client:
     def create_voice(self, voice_url: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> str:
         return self._call(lambda c: c.create_voice(voice_url, timeout=timeout))
 
+    def start_voice(self, voice_url: str) -> Task:
+        return self._call(lambda c: c.start_voice(voice_url))
+
     def fetch_picture(self, url: str, field: str = "image") -> Picture:
         return self._call(lambda c: c.fetch_picture(url, field))
 

@@ -35,7 +35,7 @@ from ..budget import (
 )
 from ..budget._ledger import LOCAL_MODEL_PREFIX, NOT_BILLED, By
 from ..config import resolve_user
-from ..errors import HistoryError, InputError
+from ..errors import HistoryError, InputError, KlingStudioError
 from ._rows import iso, now, parse_time
 
 if TYPE_CHECKING:
@@ -62,6 +62,21 @@ class Reservation:
     estimate: float | None
     session_started: datetime
     timezone: str | None = None
+    # At most this many of the user's tasks unfinished at once (the class gateway's
+    # --max-in-flight), counted in the same transaction: InFlightLimit, nothing recorded.
+    max_unfinished: int | None = None
+
+
+class InFlightLimit(KlingStudioError):
+    """The user already has `limit` unfinished tasks; nothing was recorded or sent."""
+
+    def __init__(self, user: str, unfinished: int, limit: int) -> None:
+        super().__init__(
+            f"{user} has {unfinished} unfinished tasks, the most allowed at once ({limit}); "
+            "try again when one has finished. Nothing was sent."
+        )
+        self.unfinished = unfinished
+        self.limit = limit
 
 
 def lock_key(user: str) -> int:
@@ -79,6 +94,8 @@ def reserve(conn: Connection, user: str, reservation: Reservation) -> None:
         from sqlalchemy import text
 
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(user)})
+    if reservation.max_unfinished is not None:
+        _check_in_flight(conn, user, reservation.max_unfinished)
     teacher = _teacher_row(conn, user)
     checks: list[tuple[Budget, str | None]] = []
     if reservation.budget is not None:
@@ -95,6 +112,18 @@ def reserve(conn: Connection, user: str, reservation: Reservation) -> None:
         spent = spend_of(rows, budget, win.start)
         cost = budget.unknown_task_credits if reservation.estimate is None else reservation.estimate
         check(budget, spent, cost, resets_at=win.resets_at, who=user, set_by=set_by)
+
+
+def _check_in_flight(conn: Connection, user: str, limit: int) -> None:
+    from sqlalchemy import func, select
+
+    from ._records import ACTIVE
+    from ._schema import tasks
+
+    query = select(func.count()).where(tasks.c.author == user, tasks.c.status.in_(sorted(ACTIVE)))
+    unfinished = int(conn.execute(query).scalar_one())
+    if unfinished >= limit:
+        raise InFlightLimit(user, unfinished, limit)
 
 
 def _earliest(
