@@ -39,6 +39,8 @@ ALLOWED: dict[str, set[str]] = {
     "studio": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator", "budget"},
     "cli": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator", "budget"},
     "simulator": set(),
+    # The gateway: a FoxAPI server over the history (its hub identity needs only the bottom).
+    "gateway": BOTTOM | {"client", "history", "runner", "budget", "simulator"},
     "__main__": {"cli"},
     "__init__": BOTTOM | {"client", "history", "runner", "studio", "simulator", "budget"},
 }
