@@ -37,7 +37,10 @@ ALLOWED: dict[str, set[str]] = {
     "runner": BOTTOM | {"client", "history", "media", "budget"},
     "compare": BOTTOM | {"client", "history", "runner", "media", "budget"},
     "studio": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator", "budget"},
-    "cli": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator", "budget"},
+    "cli": BOTTOM
+    | {"client", "history", "runner", "compare", "media", "simulator", "budget", "app"},
+    # `kling-studio app`: the server side imports only the bottom; the page's kernel the studio.
+    "app": BOTTOM | {"studio"},
     "simulator": set(),
     # The gateway: a FoxAPI server over the history (its hub identity needs only the bottom).
     "gateway": BOTTOM | {"client", "history", "runner", "budget", "simulator"},
