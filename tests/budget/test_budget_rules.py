@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +16,7 @@ from kling_studio.budget import (
     BudgetWarning,
     Spend,
     billing_key,
+    budget_zone,
     check,
     estimate,
     spend_frame,
@@ -80,13 +82,44 @@ def test_warn_lets_the_task_through_with_a_warning() -> None:
 def test_windows_session_day_and_total() -> None:
     started = NOW - timedelta(minutes=5)
     assert window("session", NOW, started).start == started
-    day = window("day", NOW, started)
-    assert day.start is not None and day.resets_at is not None
-    assert day.resets_at - day.start == timedelta(days=1)
-    assert day.start <= NOW < day.resets_at
-    assert day.start.astimezone().hour == 0
+    day = window("day", NOW, started)  # UTC unless a zone is given
+    assert (day.start, day.resets_at) == (
+        datetime(2026, 11, 30, tzinfo=UTC),
+        NOW + timedelta(hours=8.5),
+    )
     total = window("total", NOW, started)
     assert total.start is None and total.resets_at is None
+
+
+def test_a_day_is_a_calendar_day_of_the_zone_given_whatever_the_kernels_zone() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")  # 15:30 UTC is 00:30 the next day in Tokyo
+    day = window("day", NOW, NOW, tokyo)
+    assert day.start == datetime(2026, 12, 1, tzinfo=tokyo)
+    assert day.resets_at == datetime(2026, 12, 2, tzinfo=tokyo)
+    assert day.start is not None and day.start.astimezone(UTC) == NOW - timedelta(minutes=30)
+
+
+def test_a_day_across_a_daylight_saving_change_is_23_or_25_hours() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    spring = window("day", datetime(2026, 3, 29, 12, tzinfo=UTC), NOW, paris)
+    autumn = window("day", datetime(2026, 10, 25, 12, tzinfo=UTC), NOW, paris)
+    for day, hours in ((spring, 23), (autumn, 25)):
+        assert day.start is not None and day.resets_at is not None
+        assert day.resets_at.astimezone(UTC) - day.start.astimezone(UTC) == timedelta(hours=hours)
+        assert day.resets_at.hour == 0
+
+
+def test_a_refusal_says_when_it_resets_in_the_budgets_zone() -> None:
+    resets = datetime(2026, 12, 2, tzinfo=ZoneInfo("Asia/Tokyo"))
+    with pytest.raises(BudgetExceeded, match="resets at 2026-12-02 00:00 JST"):
+        check(Budget(tasks=1, per="day"), Spend(0, 1), 5, resets_at=resets, who="ana")
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "", "  ", "../etc/passwd", None, 3])
+def test_an_unknown_time_zone_is_refused_with_what_to_give(name: object) -> None:
+    with pytest.raises(InputError, match="IANA") as caught:
+        budget_zone(name)
+    assert caught.value.field == "timezone"
 
 
 def test_4k_is_billed_without_audio_and_voices() -> None:
@@ -148,6 +181,13 @@ def test_spend_frame_groups_by_day_and_user() -> None:
     ]
     with pytest.raises(ValueError, match="grouped by"):
         spend_frame(rows, by="month")  # type: ignore[arg-type]
+
+
+def test_spend_days_are_days_of_the_zone_given() -> None:
+    late = {"submitted_at": NOW, "user": "ana", "status": "completed", "credits_reserved": 10}
+    assert spend_frame([late], by="day")["day"].tolist() == ["2026-11-30"]  # UTC by default
+    tokyo = spend_frame([late], by="day", zone=ZoneInfo("Asia/Tokyo"))
+    assert tokyo["day"].tolist() == ["2026-12-01"]
 
 
 def test_billing_key_describes_itself() -> None:

@@ -27,7 +27,8 @@ BOTTOM = {
 ALLOWED: dict[str, set[str]] = {
     "statuses": set(),
     **{part: BOTTOM for part in BOTTOM - {"statuses"}},
-    "client": BOTTOM,
+    # A class gateway's 402 `budget_exceeded` is raised as budget's BudgetExceeded.
+    "client": BOTTOM | {"budget"},
     # Budgets, estimates and the ledger: pure rules over the bottom layer; the history holds
     # them (check-and-reserve in the journal's transaction), the runner asks before sending.
     "budget": BOTTOM,
@@ -38,12 +39,12 @@ ALLOWED: dict[str, set[str]] = {
     "compare": BOTTOM | {"client", "history", "runner", "media", "budget"},
     "studio": BOTTOM | {"client", "history", "runner", "compare", "media", "simulator", "budget"},
     "cli": BOTTOM
-    | {"client", "history", "runner", "compare", "media", "simulator", "budget", "app"},
+    | {"client", "history", "runner", "compare", "media", "simulator", "budget", "gateway", "app"},
+    # The class gateway: the runner's journal, budgets, following; the simulator as upstream.
+    "gateway": BOTTOM | {"client", "history", "runner", "media", "simulator", "budget"},
     # `kling-studio app`: the server side imports only the bottom; the page's kernel the studio.
     "app": BOTTOM | {"studio"},
     "simulator": set(),
-    # The gateway: a FoxAPI server over the history (its hub identity needs only the bottom).
-    "gateway": BOTTOM | {"client", "history", "runner", "budget", "simulator"},
     "__main__": {"cli"},
     "__init__": BOTTOM | {"client", "history", "runner", "studio", "simulator", "budget"},
 }

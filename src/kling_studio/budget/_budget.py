@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import InputError, KlingStudioError
 
@@ -95,6 +96,26 @@ class Budget:
         return f"{' and '.join(limits)} {period}"
 
 
+DEFAULT_ZONE: Final = "UTC"  # a history's budget day until whoever sets budgets picks a zone
+
+
+def budget_zone(name: object) -> ZoneInfo:
+    """The IANA time zone called `name` (e.g. "Europe/Paris"), or a clear InputError."""
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(
+            f'a budget time zone is an IANA name such as "UTC" or "Europe/Paris"; got {name!r}',
+            "timezone",
+        )
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f'unknown time zone {name!r}: give an IANA name such as "UTC", "Europe/Paris" or '
+            '"America/New_York" (zoneinfo.available_timezones() lists them)',
+            "timezone",
+        ) from None
+
+
 @dataclass(frozen=True)
 class Window:
     """The stretch of time a budget counts: [start, resets_at); None means unbounded."""
@@ -103,14 +124,16 @@ class Window:
     resets_at: datetime | None
 
 
-def window(per: Per, now: datetime, session_started: datetime) -> Window:
-    """Calendar days are the machine's local days (what a teacher means by "a day")."""
+def window(per: Per, now: datetime, session_started: datetime, zone: tzinfo = UTC) -> Window:
+    """Calendar days are days in `zone`: the history's budget time zone, never the kernel's
+    own, so that every kernel of a class sees the same day whatever its `TZ`."""
     if per == "session":
         return Window(session_started, None)
     if per == "day":
-        local = now.astimezone()
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        return Window(midnight, midnight + timedelta(days=1))
+        today = now.astimezone(zone).date()
+        # From the date, not `replace(hour=0)`: a day is 23 or 25 hours across a DST change.
+        start = datetime.combine(today, time(0), zone)
+        return Window(start, datetime.combine(today + timedelta(days=1), time(0), zone))
     return Window(None, None)
 
 
@@ -146,7 +169,7 @@ def check(
     if not over:
         return
     when = (
-        f"it resets at {resets_at.astimezone():%Y-%m-%d %H:%M %Z}"
+        f"it resets at {resets_at:%Y-%m-%d %H:%M %Z}"  # in the budget's zone, as counted
         if resets_at is not None
         else ("it lasts for this session" if budget.per == "session" else "it never resets")
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .. import contract as c
@@ -40,9 +40,12 @@ def task_cost(
 
 
 def spend_frame(
-    rows: Iterable[Mapping[str, Any]], by: By | tuple[By, ...] = ("day", "user")
+    rows: Iterable[Mapping[str, Any]],
+    by: By | tuple[By, ...] = ("day", "user"),
+    zone: tzinfo = UTC,
 ) -> pd.DataFrame:
-    """One row per group: tasks, credits FoxAPI reported, credits still estimated.
+    """One row per group: tasks, credits FoxAPI reported, credits still estimated. A `day` is
+    a calendar day in `zone` (the history's budget zone: the day its budgets count).
 
     `rows` carry `submitted_at` (aware datetime), `user`, `status`, `credits_reserved`,
     `credits_estimate` and the billing settings (`settings`, a text)."""
@@ -61,7 +64,7 @@ def spend_frame(
         submitted: datetime = row["submitted_at"]
         table.append(
             {
-                "day": submitted.astimezone().date().isoformat(),
+                "day": submitted.astimezone(zone).date().isoformat(),
                 "user": row.get("user") or "",
                 "settings": row.get("settings") or "",
                 "tasks": 1,

@@ -1,4 +1,4 @@
-"""The `kling-studio` command: generate, history, spend, resume, app, simulator.
+"""The `kling-studio` command: generate, history, spend, resume, gateway, app, simulator.
 
 Exit status: 0 done, 1 the task or the service failed, 2 bad input (nothing was sent).
 The API key comes only from FOXAPI_API_KEY (an argument would land in the shell's history).
@@ -57,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(generate(args))
         if args.command == "resume":
             return asyncio.run(resume(args))
+        if args.command == "gateway":
+            from ._gateway import gateway_command
+
+            return gateway_command(args)
         if args.command == "app":
             from ._app import app
 

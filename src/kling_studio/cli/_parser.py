@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (gen, hist, spend, res):
         _history_option(command, argparse.SUPPRESS)
 
+    gateway = sub.add_parser(
+        "gateway", help="serve a class: students' tokens and budgets, the one FoxAPI key"
+    )
+    from ._gateway import configure_parser as configure_gateway
+
+    configure_gateway(gateway, lambda command: _history_option(command, argparse.SUPPRESS))
+
     page = sub.add_parser("app", help="serve the studio alone as a web page (Voila; no code shown)")
     page.add_argument("--host", default="127.0.0.1", help="address to listen on")
     page.add_argument("--port", type=int, default=8866, help="port (0: a free one)")

@@ -430,6 +430,14 @@ class AsyncClient:
         self, voice_url: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT
     ) -> str:
         """Create a voice from a public audio URL (5-30 s, one speaker); returns its voice id."""
+        task = await self.wait(await self.start_voice(voice_url), timeout=timeout)
+        task.raise_for_error()
+        if not task.voice_id:
+            raise TaskFailed(task)
+        return task.voice_id
+
+    async def start_voice(self, voice_url: str) -> Task:
+        """Send the create of a voice (see create_voice); returns the task, pending."""
         if not is_url(voice_url):
             raise InputError(Problem("voice_url", f"must be an http(s) URL; got {voice_url!r}"))
         suffix = PurePosixPath(urlsplit(voice_url).path).suffix.lower()
@@ -441,12 +449,7 @@ class AsyncClient:
                     f"5-30 s of one speaker; this one ends in {suffix!r}",
                 )
             )
-        created = await self._create({"model": c.MODEL_CREATE_VOICE, "voice_url": voice_url}, None)
-        task = await self.wait(created, timeout=timeout)
-        task.raise_for_error()
-        if not task.voice_id:
-            raise TaskFailed(task)
-        return task.voice_id
+        return await self._create({"model": c.MODEL_CREATE_VOICE, "voice_url": voice_url}, None)
 
     async def fetch_picture(self, url: str, field: str = "image") -> Picture:
         """Fetch a picture URL (without the key) as FoxAPI would; InputError if it can't."""

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections.abc import Generator
 from enum import Enum
 from typing import Any
@@ -21,6 +22,7 @@ import httpx
 
 from .._retry import Backoff, parse_retry_after
 from .._secrets import remember
+from ..budget._wire import BUDGET_EXCEEDED, refusal_from
 from ..errors import (
     APIError,
     CreateOutcomeUnknown,
@@ -33,6 +35,7 @@ from ..errors import (
 log = logging.getLogger("kling_studio")
 
 USER_AGENT = "kling-studio/0.1"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_CONNECTIONS = 100  # per pool (httpx's default)
 
 
@@ -159,6 +162,10 @@ class Http:
 
         `deadline` (on time.monotonic()) bounds everything, a request in flight included.
         """
+        if retry is Retry.CREATE:
+            # One key for this create and its re-sends: a server that saw it (the class gateway)
+            # answers a re-send with the task it already made instead of making a second.
+            kwargs["headers"] = {**kwargs.get("headers", {}), IDEMPOTENCY_HEADER: uuid.uuid4().hex}
         attempt = 0
         while True:
             try:
@@ -234,6 +241,9 @@ class Http:
             ) from None
         if response.status_code >= 400:
             error = error_from_response(response, task_id=task_id)
+            if response.status_code == 402 and error.code == BUDGET_EXCEEDED:
+                detail = error.body.get("error") if isinstance(error.body, dict) else None
+                raise refusal_from(error.message, detail if isinstance(detail, dict) else {})
             if isinstance(error, RateLimitError | ServiceUnavailableError):
                 raise _Retryable(error, error.retry_after)
             if response.status_code >= 500:

@@ -14,10 +14,11 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ..budget import (
+    DEFAULT_ZONE,
     BillingKey,
     Budget,
     Estimate,
@@ -25,6 +26,7 @@ from ..budget import (
     Spend,
     billing_key,
     billing_key_of,
+    budget_zone,
     check,
     estimate,
     spend_frame,
@@ -33,7 +35,7 @@ from ..budget import (
 )
 from ..budget._ledger import LOCAL_MODEL_PREFIX, NOT_BILLED, By
 from ..config import resolve_user
-from ..errors import InputError
+from ..errors import HistoryError, InputError, KlingStudioError
 from ._rows import iso, now, parse_time
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from ..models import VideoRequest
 
 _T = TypeVar("_T")
+TIMEZONE_KEY: Final = "budget_timezone"  # the `settings` row of the zone a budget's day is in
 EVERYONE: Final = "*"  # the `budgets.user` of a budget for every user without one of their own
 ESTIMATE_LOOKBACK: Final = 200  # past tasks with the same model, resolution and duration read
 
@@ -52,11 +55,28 @@ class Reservation:
     """What `History.journal_submit` needs to hold a new task to its budgets: the caller's
     budget (a Studio's or Runner's; a teacher's from the `budgets` table is added), the credits
     the task is expected to reserve (None: unknown, counted at the budget's stated default until
-    FoxAPI reports its figure), and when the caller's session started (for per="session")."""
+    FoxAPI reports its figure), when the caller's session started (for per="session"), and
+    the zone whose days per="day" counts (None: the history's budget zone)."""
 
     budget: Budget | None
     estimate: float | None
     session_started: datetime
+    timezone: str | None = None
+    # At most this many of the user's tasks unfinished at once (the class gateway's
+    # --max-in-flight), counted in the same transaction: InFlightLimit, nothing recorded.
+    max_unfinished: int | None = None
+
+
+class InFlightLimit(KlingStudioError):
+    """The user already has `limit` unfinished tasks; nothing was recorded or sent."""
+
+    def __init__(self, user: str, unfinished: int, limit: int) -> None:
+        super().__init__(
+            f"{user} has {unfinished} unfinished tasks, the most allowed at once ({limit}); "
+            "try again when one has finished. Nothing was sent."
+        )
+        self.unfinished = unfinished
+        self.limit = limit
 
 
 def lock_key(user: str) -> int:
@@ -74,6 +94,8 @@ def reserve(conn: Connection, user: str, reservation: Reservation) -> None:
         from sqlalchemy import text
 
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(user)})
+    if reservation.max_unfinished is not None:
+        _check_in_flight(conn, user, reservation.max_unfinished)
     teacher = _teacher_row(conn, user)
     checks: list[tuple[Budget, str | None]] = []
     if reservation.budget is not None:
@@ -82,19 +104,35 @@ def reserve(conn: Connection, user: str, reservation: Reservation) -> None:
         checks.append((teacher[0], teacher[1] or "someone"))
     if not checks:
         return
+    zone = zone_of(conn, reservation.timezone)
     moment = now()
-    rows = _spend_rows(conn, user, _earliest(checks, moment, reservation.session_started))
+    rows = _spend_rows(conn, user, _earliest(checks, moment, reservation.session_started, zone))
     for budget, set_by in checks:
-        win = window(budget.per, moment, reservation.session_started)
+        win = window(budget.per, moment, reservation.session_started, zone)
         spent = spend_of(rows, budget, win.start)
         cost = budget.unknown_task_credits if reservation.estimate is None else reservation.estimate
         check(budget, spent, cost, resets_at=win.resets_at, who=user, set_by=set_by)
 
 
+def _check_in_flight(conn: Connection, user: str, limit: int) -> None:
+    from sqlalchemy import func, select
+
+    from ._records import ACTIVE
+    from ._schema import tasks
+
+    query = select(func.count()).where(tasks.c.author == user, tasks.c.status.in_(sorted(ACTIVE)))
+    unfinished = int(conn.execute(query).scalar_one())
+    if unfinished >= limit:
+        raise InFlightLimit(user, unfinished, limit)
+
+
 def _earliest(
-    checks: list[tuple[Budget, str | None]], moment: datetime, session_started: datetime
+    checks: list[tuple[Budget, str | None]],
+    moment: datetime,
+    session_started: datetime,
+    zone: tzinfo,
 ) -> datetime | None:
-    starts = [window(b.per, moment, session_started).start for b, _ in checks]
+    starts = [window(b.per, moment, session_started, zone).start for b, _ in checks]
     return None if any(s is None for s in starts) else min(s for s in starts if s is not None)
 
 
@@ -126,6 +164,32 @@ def spend_of(rows: Iterable[Any], budget: Budget, since: datetime | None) -> Spe
             row.status, row.credits_reserved, row.credits_estimate, budget.unknown_task_credits
         )
     return Spend(credits, count)
+
+
+def stored_zone_name(conn: Connection) -> str:
+    """The history's budget time zone as stored ("UTC" while none was set)."""
+    from sqlalchemy import select
+
+    from ._schema import settings
+
+    query = select(settings.c.value).where(settings.c.key == TIMEZONE_KEY)
+    value = conn.execute(query).scalar()
+    return DEFAULT_ZONE if value is None else str(value)
+
+
+def zone_of(conn: Connection, timezone: str | None) -> tzinfo:
+    """`timezone` (a caller's choice), else the history's budget zone; never the kernel's."""
+    if timezone is not None:
+        return budget_zone(timezone)
+    name = stored_zone_name(conn)
+    try:
+        return budget_zone(name)
+    except InputError:
+        raise HistoryError(
+            f"The history's budget time zone {name!r} (settings row {TIMEZONE_KEY!r}) is not a "
+            "time zone this machine knows: set a valid one with "
+            'History.set_budget_timezone("UTC") (or an IANA name such as "Europe/Paris").'
+        ) from None
 
 
 def _teacher_row(conn: Connection, user: str) -> tuple[Budget, str | None] | None:
@@ -166,6 +230,32 @@ class Budgets:
 
     def _run(self, work: Callable[[Connection], _T], *, write: bool) -> _T:
         raise NotImplementedError
+
+    # --- the day a budget counts --------------------------------------------------------------
+
+    @property
+    def budget_timezone(self) -> str:
+        """The time zone whose calendar days per="day" budgets and `spend()` count: one for
+        the whole history ("UTC" unless whoever sets budgets chose another), whatever the time
+        zone of the kernel reading it."""
+        return self._run(stored_zone_name, write=False)
+
+    def set_budget_timezone(self, zone: str) -> str:
+        """Count budget days (and `spend()`'s days) in `zone`, an IANA name such as
+        "Europe/Paris", for every kernel of this history; returns the name stored."""
+        from sqlalchemy import delete, insert
+
+        from ._schema import settings
+
+        name = budget_zone(zone).key
+        row = {"key": TIMEZONE_KEY, "value": name, "set_by": self.user, "set_at": iso(now())}
+
+        def work(conn: Connection) -> None:
+            conn.execute(delete(settings).where(settings.c.key == TIMEZONE_KEY))
+            conn.execute(insert(settings).values(row))
+
+        self._run(work, write=True)
+        return name
 
     # --- budgets a teacher sets ---------------------------------------------------------------
 
@@ -248,12 +338,17 @@ class Budgets:
         *,
         user: str | None = None,
         session_started: datetime | None = None,
+        timezone: str | None = None,
     ) -> Spend:
-        """What counts against `budget` now, for a user (default: this history's user)."""
+        """What counts against `budget` now, for a user (default: this history's user); a day
+        is one in `timezone` (default: the history's budget zone)."""
         who = self.user if user in (None, "me") else str(user)
-        win = window(budget.per, now(), session_started or self.started_at)
+        started = session_started or self.started_at
+        if timezone is not None:
+            budget_zone(timezone)  # a bad zone is refused before the history is read
 
         def work(conn: Connection) -> Spend:
+            win = window(budget.per, now(), started, zone_of(conn, timezone))
             return spend_of(_spend_rows(conn, who, win.start), budget, win.start)
 
         return self._run(work, write=False)
@@ -264,13 +359,16 @@ class Budgets:
         estimates: Sequence[float | None],
         *,
         session_started: datetime | None = None,
+        timezone: str | None = None,
     ) -> None:
         """Refuse now, reserving nothing, what `journal_submit` would refuse: tasks costing
         `estimates` (None: unknown, at the budget's default) started together, e.g. a whole
         comparison. Only refusing budgets are asked here (a warning comes once, when the task
-        is journalled)."""
+        is journalled). A day is one in `timezone` (default: the history's budget zone)."""
         who = self.user
         started = session_started or self.started_at
+        if timezone is not None:
+            budget_zone(timezone)
 
         def work(conn: Connection) -> None:
             teacher = _teacher_row(conn, who)
@@ -279,11 +377,14 @@ class Budgets:
                 found.append((budget, None))
             if teacher is not None:
                 found.append((teacher[0], teacher[1] or "someone"))
+            if not found or not estimates:
+                return
+            zone = zone_of(conn, timezone)
             moment = now()
             for each, set_by in found:
-                if each.action != "refuse" or not estimates:
+                if each.action != "refuse":
                     continue
-                win = window(each.per, moment, started)
+                win = window(each.per, moment, started, zone)
                 spent = spend_of(_spend_rows(conn, who, win.start), each, win.start)
                 costs = [each.unknown_task_credits if e is None else e for e in estimates]
                 check(
@@ -336,12 +437,17 @@ class Budgets:
         return estimate(key, self._run(work, write=False), prices)
 
     def spend(
-        self, by: By | tuple[By, ...] = ("day", "user"), *, user: str | None = None
+        self,
+        by: By | tuple[By, ...] = ("day", "user"),
+        *,
+        user: str | None = None,
+        timezone: str | None = None,
     ) -> pd.DataFrame:
         """The ledger as a table: tasks and credits by day and user (or by="settings", ...).
 
         `credits` are FoxAPI's figures (`usage.credits_reserved`); `estimated` the credits of
-        tasks whose figure has not come yet, at the estimate made when they were sent."""
+        tasks whose figure has not come yet, at the estimate made when they were sent. A `day`
+        is one in `timezone` (default: the history's budget zone, the day budgets count)."""
         from sqlalchemy import select
 
         from ._schema import tasks
@@ -361,7 +467,10 @@ class Budgets:
         if user is not None:
             query = query.where(tasks.c.author == (self.user if user == "me" else user))
 
-        def work(conn: Connection) -> list[dict[str, Any]]:
+        if timezone is not None:
+            budget_zone(timezone)
+
+        def work(conn: Connection) -> tuple[list[dict[str, Any]], tzinfo]:
             return [
                 {
                     "submitted_at": parse_time(r.submitted_at),
@@ -372,9 +481,10 @@ class Budgets:
                     "settings": f"{r.model} {_key_of_row(r).describe()}",
                 }
                 for r in conn.execute(query)
-            ]
+            ], zone_of(conn, timezone)
 
-        return spend_frame(self._run(work, write=False), by)
+        rows, zone = self._run(work, write=False)
+        return spend_frame(rows, by, zone)
 
 
 def _budget_user(user: str | None) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, M
 
 APP_ID: Final = 0x4B4C4E47  # "KLNG" in SQLite's PRAGMA application_id: marks the file as ours
 # Alembic revisions, oldest first; SQLite's PRAGMA user_version holds their count.
-REVISIONS: Final = ("0001", "0002", "0003", "0004", "0005")
+REVISIONS: Final = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 SCHEMA_VERSION: Final = len(REVISIONS)
 HEAD: Final = REVISIONS[-1]
 
@@ -116,4 +116,37 @@ budgets = Table(
     Column("action", Text, nullable=False),
     Column("set_by", Text),
     Column("set_at", Text, nullable=False),
+)
+
+# 0006: settings of the whole history, one row per key (e.g. "budget_timezone", _budgets.py).
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("set_by", Text),
+    Column("set_at", Text, nullable=False),
+)
+
+# 0007: the class gateway's students (a token's SHA-256, never the token) and the creates they
+# sent through it, by idempotency key (gateway/).
+gateway_users = Table(
+    "gateway_users",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("token_sha256", Text, nullable=False, unique=True),
+    Column("created_at", Text, nullable=False),
+    Column("revoked_at", Text),
+)
+
+gateway_creates = Table(
+    "gateway_creates",
+    metadata,
+    Column("user", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("local_id", Text, nullable=False),
+    Column("task_id", Text),
+    Column("created_at", Text, nullable=False),
+    Index("gateway_creates_task", "task_id"),
 )

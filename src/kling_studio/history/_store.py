@@ -58,7 +58,7 @@ __all__ = ["DB_NAME", "SCHEMA_VERSION", "History", "HistoryBusy", "HistoryGone"]
 
 DB_NAME: Final = _url.DB_NAME
 VIDEOS_DIR: Final = "videos"
-SCHEMA_VERSION: Final = 5  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
+SCHEMA_VERSION: Final = 7  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
 
 _T = TypeVar("_T")
 
@@ -230,17 +230,21 @@ class History(Reading, Ratings, Leases, Videos, Budgets):
         group_id: str | None = None,
         variant: dict[str, Any] | None = None,
         reservation: Reservation | None = None,
+        author: str | None = None,
     ) -> str:
         """Record a task before its create is sent (status `submitting`); returns its local id.
 
         With a `reservation` (the runner always gives one), the task is held to its budgets and
         the teacher's in the same transaction as the insert: BudgetExceeded, nothing recorded.
+        `author`: whose task it is, when not this history's user (the class gateway journals
+        every student's tasks in one history).
         """
         from sqlalchemy.exc import IntegrityError
 
         from ._schema import tasks
 
         local_id = local_id or uuid.uuid4().hex
+        author = author or self.user
         req = prepared.request
         stamp = iso(now())
         scrub = self._scrub
@@ -263,7 +267,7 @@ class History(Reading, Ratings, Leases, Videos, Budgets):
             "download_attempts": 0,
             "group_id": group_id,
             "variant": scrub.json(variant),
-            "author": self.user,
+            "author": author,
             # The kernel that sends the create follows the task: nobody else polls it.
             "lease_owner": self.owner,
             "lease_until": self._lease_until(),
@@ -272,7 +276,7 @@ class History(Reading, Ratings, Leases, Videos, Budgets):
 
         def work(conn: Connection) -> None:
             if reservation is not None:  # check and reserve in this one transaction
-                reserve(conn, self.user, reservation)
+                reserve(conn, author, reservation)
             try:
                 with conn.begin_nested():  # PostgreSQL: keep the transaction usable
                     conn.execute(tasks.insert().values(row))

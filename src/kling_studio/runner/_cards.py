@@ -34,6 +34,7 @@ class Live:
     poster: str | None = None  # a data: URL of the video's small JPEG poster
     finished: float | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    answered: asyncio.Event = field(default_factory=asyncio.Event)  # the create's outcome is in
     sent: bool = False  # the create left: from now on the task may exist and be paid for
     held: HeldWrites = field(default_factory=HeldWrites)  # history writes not taken yet
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import httpx
 
+from ..budget import BudgetExceeded
+from ..budget._wire import BUDGET_EXCEEDED
 from ..errors import APIError, ConfigurationError, InputError, TransportError
 
 
 def proves_no_task(exc: BaseException) -> bool:
     """Whether a create's failure proves that no task exists (so `rejected` is the truth)."""
-    if isinstance(exc, APIError | ConfigurationError | InputError):
-        return True  # FoxAPI refused it, or it was never sent
+    if isinstance(exc, APIError | ConfigurationError | InputError | BudgetExceeded):
+        return True  # FoxAPI (or the class gateway's budget) refused it, or it was never sent
     if isinstance(exc, TransportError):
         # Only a connection that was never made proves it (the client retried and gave up);
         # a TransportError about an answer means the create arrived.
@@ -41,6 +43,8 @@ def task_id_in(exc: BaseException) -> str | None:
 
 
 def error_code(exc: BaseException) -> str:
+    if isinstance(exc, BudgetExceeded):
+        return BUDGET_EXCEEDED
     code = getattr(exc, "code", None) or getattr(exc, "error_type", None)
     status = getattr(exc, "status_code", None)
     return str(code or status or type(exc).__name__)

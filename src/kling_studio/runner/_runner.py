@@ -18,6 +18,7 @@ Once a create has been sent the task may be paid for, so from then on:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -49,6 +50,7 @@ from ._resuming import Resuming
 log = logging.getLogger("kling_studio")
 
 Listener = Callable[[dict[str, Any]], None]
+SENT_WAIT_S = 10.0  # how long Generate waits for its create's answer before replying anyway
 
 
 class Runner(Resuming):
@@ -319,6 +321,7 @@ class Runner(Resuming):
                     self._fail_local(live, "history_unavailable", f"{exc} The task was not sent.")
                     return
                 task = await self._create(live, prepared)
+                live.answered.set()
                 if task is not None:
                     await self._follow(live, task)
         except Exception as exc:  # never lose a task silently
@@ -328,9 +331,23 @@ class Runner(Resuming):
             else:
                 self._fail_local(live, type(exc).__name__, str(exc))
         finally:
+            live.answered.set()
             await self._journal.settle(live)
             live.done.set()
             self._release(live.local_id)
+
+    async def sent(self, local_id: str, timeout: float = SENT_WAIT_S) -> None:
+        """Wait (up to `timeout` s) for the outcome of the task's create; raise BudgetExceeded
+        if a budget refused it after `start()` returned: another kernel's reservation came
+        first, or the class gateway's budget (a 402 `budget_exceeded`). So a Generate refused
+        by any budget is answered beside the button."""
+        live = self._live.get(local_id)
+        if live is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(live.answered.wait()), timeout)
+        refused = self.budgeting.refused.get(local_id)
+        if refused is not None:
+            raise refused
 
     async def _create(self, live: Live, prepared: PreparedRequest) -> Task | str | None:
         """Send the create; the task (or, when only its id could be read, the id) to follow."""
@@ -342,6 +359,8 @@ class Runner(Resuming):
         except Exception as exc:
             if not proves_no_task(exc):  # e.g. a 200 whose body could not be read as a task
                 return self._create_unknown(live, f"{type(exc).__name__}: {exc}", exc)
+            if isinstance(exc, BudgetExceeded):  # the class gateway's budget: nothing was sent
+                self.budgeting.refused[live.local_id] = exc
             self._journal.write(
                 live, "rejected", functools.partial(self.history.mark_rejected, live.local_id, exc)
             )

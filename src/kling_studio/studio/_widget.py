@@ -347,7 +347,9 @@ class Studio(ComparisonMethods, SpendingViews, anywidget.AnyWidget):
         """On the engine: check, upload, start. The caller refreshes the history traits."""
         self.runner.check_budget(request)  # BudgetExceeded before any upload
         prepared = await self.client.prepare(request)
-        return self.runner.start(prepared)
+        local_id = self.runner.start(prepared)
+        await self.runner.sent(local_id)  # a class gateway's budget refusal: beside Generate
+        return local_id
 
     def _on_card(self, card: dict[str, Any]) -> None:
         self.send({"kind": "task", "card": card})
