@@ -148,3 +148,18 @@ async def test_a_students_studio_needs_no_code_on_the_hub(
         studio.close()
     assert record.status == "completed" and record.user == "bob"
     assert saved_record(class_history, record.task_id).user == "bob"
+
+
+def test_students_reach_the_gateway_through_the_hubs_proxy(
+    hub_with_gateway: tuple[Hub, str], class_history: Path
+) -> None:
+    """The URL the README gives students: the hub's own address + /services/kling-gateway."""
+    hub, _direct = hub_with_gateway
+    through_proxy = f"{hub.url}/services/kling-gateway"
+    refused = httpx.get(f"{through_proxy}/v1/tasks/x", timeout=30)
+    assert refused.status_code == 401  # the gateway's answer, not the proxy's
+    assert refused.json()["error"]["type"] == "authentication_error"
+    with Client(hub.new_token("ada"), through_proxy) as client:
+        task = client.generate(prompt="ada via the proxy", image=make_picture(), timeout=120)
+    assert task.status == "completed"
+    assert saved_record(class_history, task.id).user == "ada"

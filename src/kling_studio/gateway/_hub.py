@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -21,6 +22,8 @@ from ..errors import ConfigurationError, KlingStudioError
 
 API_URL_ENV = "JUPYTERHUB_API_URL"
 API_TOKEN_ENV = "JUPYTERHUB_API_TOKEN"
+# Where the hub's proxy sends the service's requests (/services/<name>/), path and all.
+SERVICE_PREFIX_ENV = "JUPYTERHUB_SERVICE_PREFIX"
 CACHE_SECONDS = 60.0
 # Enough for a hub on the same machine or network; a hub slower than this is as good as down.
 TIMEOUT_SECONDS = 10.0
@@ -135,3 +138,37 @@ class HubIdentity:
         # Bounded by the class size within a minute; swept on each miss, not on a timer.
         for key in [k for k, answer in self._cache.items() if answer.expires <= now]:
             del self._cache[key]
+
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def under_service_prefix(app: ASGIApp, prefix: str | None = None) -> ASGIApp:
+    """`app` answering both at its own paths (students who reach the service directly) and
+    under the hub proxy's prefix (`/services/kling-gateway/v1/...`, which the proxy forwards
+    unchanged). `prefix`: JUPYTERHUB_SERVICE_PREFIX, which the hub sets for a managed service
+    with a `url`; without one, `app` itself."""
+    given = prefix if prefix is not None else env(SERVICE_PREFIX_ENV)
+    base = (given or "").strip().rstrip("/")
+    if not base:
+        return app
+    if not base.startswith("/"):
+        base = "/" + base
+
+    async def stripped(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope.get("type") in ("http", "websocket") and (
+            path == base or path.startswith(base + "/")
+        ):
+            scope = dict(scope)
+            scope["path"] = path[len(base) :] or "/"
+            raw = scope.get("raw_path")
+            if isinstance(raw, bytes) and raw.startswith(base.encode()):
+                scope["raw_path"] = raw[len(base) :] or b"/"
+            scope["root_path"] = scope.get("root_path", "") + base
+        await app(scope, receive, send)
+
+    return stripped
