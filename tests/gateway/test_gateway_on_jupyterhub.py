@@ -163,3 +163,28 @@ def test_students_reach_the_gateway_through_the_hubs_proxy(
         task = client.generate(prompt="ada via the proxy", image=make_picture(), timeout=120)
     assert task.status == "completed"
     assert saved_record(class_history, task.id).user == "ada"
+
+
+def test_a_hub_that_is_down_is_a_503_not_a_401(upstream: Simulator, tmp_path: Path) -> None:
+    from .gateways import running_gateway
+
+    hub_env = {
+        "JUPYTERHUB_API_URL": f"http://127.0.0.1:{free_port()}/hub/api",  # nobody listens
+        "JUPYTERHUB_API_TOKEN": "service-token-of-a-hub-that-is-down",
+        "KLING_STUDIO_HOME": str(tmp_path / "home"),
+    }
+    history = str(tmp_path / "class.sqlite3")
+    options = ("--jupyterhub",)
+    with running_gateway(history, upstream.base_url, UPSTREAM_KEY, *options, env=hub_env) as gw:
+        before = len(upstream.created_tasks())
+        student_token = "0123456789abcdef0123456789abcdef"
+        answer = httpx.post(
+            f"{gw.url}/v1/videos/generations",
+            json={"prompt": "x"},
+            headers={"Authorization": f"Bearer {student_token}"},
+            timeout=30,
+        )
+        assert answer.status_code == 503, answer.text
+        assert "JupyterHub" in answer.json()["error"]["message"]
+        assert len(upstream.created_tasks()) == before
+    assert student_token not in gw.output()

@@ -33,6 +33,7 @@ from ..runner._remix import request_from_payload
 from ..simulator.envelopes import bad_request, error, invalid, media_type, not_found
 from ._flood import Flood
 from ._forwarder import Forwarder
+from ._hub import HubUnavailable
 from ._identity import Identifier, identify
 from ._ledger import VIDEO, VOICE, Claim, Ledger
 from ._replies import answer, outcome_unknown, unauthorized, unavailable, upstream_error
@@ -124,6 +125,11 @@ def _student(handler: Any) -> Any:
         except HistoryError:
             return unavailable(
                 "the class history cannot be reached; nothing was sent, try again shortly"
+            )
+        except HubUnavailable:
+            # The token may be fine; the hub cannot say whose it is (never a 401 for that).
+            return unavailable(
+                "JupyterHub cannot say who you are right now; nothing was sent, try again shortly"
             )
 
     return endpoint
