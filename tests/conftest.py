@@ -16,6 +16,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("FOXAPI_BASE_URL", raising=False)
     monkeypatch.delenv("KLING_STUDIO_HISTORY", raising=False)
     monkeypatch.delenv("KLING_STUDIO_USER", raising=False)
+    monkeypatch.delenv("KLING_STUDIO_GATEWAY_URL", raising=False)  # a class gateway's, on a hub
     monkeypatch.setenv("KLING_STUDIO_HOME", str(tmp_path / "home"))
 
 
