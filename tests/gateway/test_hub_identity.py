@@ -4,6 +4,8 @@ by the token's hash, and a hub that does not answer is an error of its own, not 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from kling_studio.errors import ConfigurationError
@@ -68,6 +70,25 @@ async def test_answers_are_cached_briefly_by_the_tokens_hash(hub: Hub) -> None:
         assert who.lookups == 2
         assert token not in repr(who)
         assert all(token not in key for key in who._cache)
+    finally:
+        await who.aclose()
+
+
+async def test_a_burst_of_one_students_requests_asks_the_hub_once(hub: Hub) -> None:
+    ada, bob = hub.new_token("ada"), hub.new_token("bob")
+    who = identity(hub)
+    try:
+        answers = await asyncio.gather(*(who.user_for(t) for t in [ada, bob] * 10))
+        assert answers == ["ada", "bob"] * 10
+        assert who.lookups == 2
+        # A caller that gives up mid-lookup cancels nobody else's.
+        carl = hub.new_token("ada")
+        first = asyncio.ensure_future(who.user_for(carl))
+        second = asyncio.ensure_future(who.user_for(carl))
+        await asyncio.sleep(0)
+        first.cancel()
+        assert await second == "ada"
+        assert who.lookups == 3
     finally:
         await who.aclose()
 

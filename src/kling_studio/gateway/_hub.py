@@ -9,6 +9,7 @@ students polling cost the hub one lookup per student a minute.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -57,6 +58,8 @@ class HubIdentity:
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     lookups: int = 0  # requests sent to the hub, for tests and the gateway's own counters
     _cache: dict[str, _Answer] = field(default_factory=dict, repr=False)
+    # Lookups under way, by the token's hash: a burst of one student's requests asks once.
+    _asking: dict[str, asyncio.Future[str | None]] = field(default_factory=dict, repr=False)
     _client: httpx.AsyncClient | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -93,10 +96,25 @@ class HubIdentity:
         cached = self._cache.get(key)
         if cached is not None and cached.expires > now:
             return cached.user
+        lookup = self._asking.get(key)
+        if lookup is None:
+            # Its own task: a student hanging up mid-lookup cancels nothing for the others.
+            lookup = asyncio.ensure_future(self._ask_and_keep(token, key))
+            self._asking[key] = lookup
+            lookup.add_done_callback(lambda done: self._lookup_done(key, done))
+        return await asyncio.shield(lookup)
+
+    async def _ask_and_keep(self, token: str, key: str) -> str | None:
         user = await self._ask(token)
+        now = self.clock()
         self._forget_expired(now)
         self._cache[key] = _Answer(user, now + self.cache_seconds)
         return user
+
+    def _lookup_done(self, key: str, done: asyncio.Future[str | None]) -> None:
+        self._asking.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved, so a failure nobody waited for is not logged as lost
 
     async def aclose(self) -> None:
         if self._client is not None:
