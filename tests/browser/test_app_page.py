@@ -84,3 +84,54 @@ def test_the_app_page_is_the_studio_alone_and_generates_a_video(
         psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
         for pid in kernels
     )
+
+
+@pytest.mark.browser
+def test_the_app_page_works_behind_the_class_gateway(
+    page: Page, console_log: harness.ConsoleLog, tmp_path: Path
+) -> None:
+    """The app's kernel reads the gateway from the environment like any notebook: a student's
+    gateway token as the key, the teacher's KLING_STUDIO_GATEWAY_URL; the header says so and the
+    task lands in the class history as that student's."""
+    from kling_studio.gateway import Students
+    from kling_studio.history import History
+    from kling_studio.simulator import Simulator
+
+    from ..gateway.gateways import running_gateway
+
+    upstream_key = "sk-upstream-behind-the-app-0123456789abcdef"
+    class_history = tmp_path / "class.sqlite3"
+    with History(class_history, user="teacher") as h:
+        token = Students(h).add("ada")
+    with (
+        Simulator(time_scale=0.02, seed=9, api_keys=[upstream_key]) as upstream,
+        running_gateway(str(class_history), upstream.base_url, upstream_key) as gateway,
+    ):
+        env = {
+            "FOXAPI_API_KEY": token,
+            "FOXAPI_BASE_URL": gateway.url,
+            "KLING_STUDIO_GATEWAY_URL": gateway.url,
+        }
+        with running_app(("--history", str(tmp_path / "ada.sqlite3")), env=env) as app:
+            page.goto(app.url, timeout=90_000)
+            backend = harness.wait_for_widget(page, "[data-testid=kls-backend]", timeout=90_000)
+            expect(backend).to_contain_text(f"Class gateway at {gateway.url}")
+            expect(page.locator("[data-testid=kls-gateway]")).to_be_visible()
+            assert token not in page.content()
+            picture = tmp_path / "harbour.png"
+            picture.write_bytes(make_picture(800, 450, (40, 90, 160)))
+            page.locator("[data-testid=kls-image-input]").set_input_files(str(picture))
+            page.locator("[data-testid=kls-prompt]").fill("A harbour at night, through the gateway")
+            generate = page.locator("[data-testid=kls-generate]")
+            expect(generate).to_be_enabled(timeout=15_000)
+            generate.click()
+            card = page.locator("[data-testid=kls-card]").first
+            expect(card).to_have_attribute("data-status", "completed", timeout=120_000)
+            play(page, page.locator("[data-testid=kls-stage] [data-testid=kls-video]"))
+            harness.screenshot(page, "app-page-behind-the-gateway")
+            console_log.assert_no_errors()
+    with History(class_history) as saved:
+        records = saved.records()
+    assert [(r.prompt, r.user) for r in records] == [
+        ("A harbour at night, through the gateway", "ada")
+    ]
