@@ -84,6 +84,15 @@ def resolve_service(api_key: str | None = None, base_url: str | None = None) -> 
     return Service(key, url, gateway=on_gateway)
 
 
+def key_variable() -> str:
+    """The environment variable that holds the key in use without an argument: the hub's token
+    on a class gateway named by the environment, else FOXAPI_API_KEY. Teaching snippets name it
+    (never its value)."""
+    if env(API_KEY_ENV) is None and env(GATEWAY_URL_ENV) is not None:
+        return HUB_TOKEN_ENV
+    return API_KEY_ENV
+
+
 def default_home() -> Path:
     """The data folder: KLING_STUDIO_HOME if set, else the platform's user data folder."""
     configured = env(HOME_ENV)

@@ -7,7 +7,10 @@ contract), so a task that finishes proves the token went as the key over real HT
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from kling_studio.client._polling import PollPolicy
 from kling_studio.config import resolve_service
 from kling_studio.errors import ConfigurationError
 from kling_studio.simulator import Simulator
+from kling_studio.studio._snippets import snippets, status_call
 
 from ..conftest import make_picture
 
@@ -110,3 +114,30 @@ def test_the_simulator_when_asked_for_needs_no_gateway(
         assert studio.backend["mode"] == "simulator"
     finally:
         studio.close()
+
+
+def test_teaching_snippets_name_the_hub_token_and_run_on_the_gateway(
+    gateway: Simulator, on_the_hub: pytest.MonkeyPatch
+) -> None:
+    """The studio's snippets a student copies work on the hub as they are: the gateway's URL and
+    $JUPYTERHUB_API_TOKEN, never its value."""
+    on_the_hub.setenv("KLING_STUDIO_GATEWAY_URL", gateway.base_url)
+    body = {"model": "kling-v3-image-to-video", "prompt": "a kite", "duration": 5}
+    body["image"] = "https://example.invalid/frame.png"
+    made = snippets(body)
+    assert made.create.url == f"{gateway.base_url}/v1/videos/generations"
+    assert '-H "Authorization: Bearer $JUPYTERHUB_API_TOKEN"' in made.curl
+    assert 'key = os.environ["JUPYTERHUB_API_TOKEN"]' in made.httpx
+    assert HUB_TOKEN not in str(made) and HUB_TOKEN not in json.dumps(made.as_dict())
+    status = status_call("task-1")
+    assert status.url == f"{gateway.base_url}/v1/tasks/task-1"
+    # The copied httpx call reaches the gateway with the server's token (401 if it did not).
+    child = {k: v for k, v in os.environ.items() if not k.startswith("FOXAPI_")}
+    done = subprocess.run(
+        [sys.executable, "-c", status.httpx()],
+        env=child | {"JUPYTERHUB_API_TOKEN": HUB_TOKEN},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "404" in done.stderr and "401" not in done.stderr, done.stderr
