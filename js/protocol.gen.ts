@@ -8,7 +8,7 @@ export type VideoState = "saved" | "remote" | "expired" | "failed" | "none";
 export type ParamValue = string | number | boolean;
 
 export interface Backend {
-  mode: "simulator" | "foxapi";
+  mode: "simulator" | "foxapi" | "gateway";
   base_url: string;
   label: string;
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { UNKNOWN_TEXT } from "./views/cards";
-import { SIMULATOR_TEXT } from "./views/header";
+import { GATEWAY_TEXT, SIMULATOR_TEXT } from "./views/header";
 import { settle } from "./test/fake-model";
 import { card, form, GIF_BYTES, historyRow, jpegBytes, picture, pngBytes } from "./test/fixtures";
 import { choose, mount, pickFile, type, type Mounted } from "./test/mount";
@@ -35,6 +35,15 @@ describe("header and banner", () => {
   it("has no simulator badge for FoxAPI", () => {
     const { q, el } = open({ backend: { mode: "foxapi", base_url: "https://api.foxapi.cc", label: "FoxAPI" } });
     expect(q("kls-backend").textContent).toBe("FoxAPI");
+    expect(el.querySelector('[data-testid="kls-simulator"]')).toBeNull();
+  });
+
+  it("says when it is on the class gateway, with the label as text", () => {
+    const label = "Class gateway at http://hub/services/kling-gateway as <b>ada</b>";
+    const { q, el } = open({ backend: { mode: "gateway", base_url: "http://hub/services/kling-gateway", label } });
+    expect(q("kls-backend").textContent).toBe(`${label} ${GATEWAY_TEXT}`);
+    expect(q("kls-gateway").textContent).toBe(GATEWAY_TEXT);
+    expect(el.querySelector('[data-testid="kls-backend"] b')).toBeNull();
     expect(el.querySelector('[data-testid="kls-simulator"]')).toBeNull();
   });
 

@@ -19,6 +19,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("KLING_STUDIO_VIDEOS", raising=False)
     for name in ("ENDPOINT_URL", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "PROFILE"):
         monkeypatch.delenv(f"AWS_{name}", raising=False)
+    monkeypatch.delenv("KLING_STUDIO_GATEWAY_URL", raising=False)  # a class gateway's, on a hub
     monkeypatch.setenv("KLING_STUDIO_HOME", str(tmp_path / "home"))
 
 

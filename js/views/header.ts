@@ -5,6 +5,7 @@ import type { Scope } from "../scope";
 import type { Backend, BackendError, Spending } from "../types";
 
 export const SIMULATOR_TEXT = "Simulator — no API key set; videos are simulated";
+export const GATEWAY_TEXT = "Class gateway — your teacher holds the key and sets your budget";
 
 export class HeaderView {
   readonly el: HTMLElement;
@@ -30,7 +31,12 @@ export class HeaderView {
       return;
     }
     const label = typeof b.label === "string" && b.label ? b.label : String(b.base_url ?? "");
-    const badge = b.mode === "simulator" ? h("span", { class: "kls-badge", "data-testid": "kls-simulator", text: SIMULATOR_TEXT }) : null;
+    const badge =
+      b.mode === "simulator"
+        ? h("span", { class: "kls-badge", "data-testid": "kls-simulator", text: SIMULATOR_TEXT })
+        : b.mode === "gateway"
+          ? h("span", { class: "kls-badge", "data-testid": "kls-gateway", text: GATEWAY_TEXT })
+          : null;
     this.backend.dataset["mode"] = String(b.mode);
     replace(this.backend, label, badge ? " " : null, badge);
   }

@@ -65,9 +65,12 @@ ALLOWED: dict[str, set[str]] = {
         "simulator",
         "budget",
         "gateway",
+        "app",
     },
     # The class gateway: the runner's journal, budgets, following; the simulator as upstream.
     "gateway": BOTTOM | {"store", "client", "history", "runner", "media", "simulator", "budget"},
+    # `kling-studio app`: the server side imports only the bottom; the page's kernel the studio.
+    "app": BOTTOM | {"studio"},
     "simulator": set(),
     "__main__": {"cli"},
     "__init__": BOTTOM | {"client", "history", "runner", "studio", "simulator", "budget"},

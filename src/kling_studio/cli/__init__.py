@@ -1,11 +1,11 @@
-"""The `kling-studio` command: generate, history, spend, resume, gateway, simulator.
+"""The `kling-studio` command: generate, history, spend, resume, gateway, app, simulator.
 
 Exit status: 0 done, 1 the task or the service failed, 2 bad input (nothing was sent).
 The API key comes only from FOXAPI_API_KEY (an argument would land in the shell's history).
 Every failure ends in one sentence on stderr (never a traceback); with --json, stdout holds valid
 JSON or nothing.
 
-One module per command (_generate, _history, _resume, _spend; the simulator's own is
+One module per command (_generate, _history, _resume, _spend, _app; the simulator's own is
 simulator/cli.py), the parser (_parser), what they share (_common) and the terminal (_terminal).
 """
 
@@ -61,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._gateway import gateway_command
 
             return gateway_command(args)
+        if args.command == "app":
+            from ._app import app
+
+            return app(args)
     except (UsageError, InputError, ConfigurationError) as exc:
         print(f"kling-studio: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE

@@ -122,6 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     configure_gateway(gateway, lambda command: _history_option(command, argparse.SUPPRESS))
 
+    page = sub.add_parser("app", help="serve the studio alone as a web page (Voila; no code shown)")
+    page.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    page.add_argument("--port", type=int, default=8866, help="port (0: a free one)")
+    page.add_argument(
+        "--show",
+        default="mine",
+        help='whose tasks the history lists: "mine", "everyone" or a user name',
+    )
+    page.add_argument(
+        "--simulator", action="store_true", help="the built-in simulator, whatever the key"
+    )
+    page.add_argument(
+        "--time-scale", type=float, default=0.2, help="with --simulator: speed of simulated time"
+    )
+    _history_option(page, argparse.SUPPRESS)
+
     sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
     from ..simulator.cli import configure_parser
 

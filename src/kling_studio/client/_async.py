@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import contract as c
-from ..config import mask_key, resolve_api_key, resolve_base_url
+from ..config import mask_key, resolve_service
 from ..errors import (
     ConfigurationError,
     CreateOutcomeUnknown,
@@ -76,8 +76,9 @@ class AsyncClient:
         check_remote_pictures: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._key = resolve_api_key(api_key)
-        self.base_url = resolve_base_url(base_url)
+        service = resolve_service(api_key, base_url)
+        self._key = service.api_key
+        self.base_url = service.base_url
         self.poll_policy = poll_policy or PollPolicy()
         self.check_remote_pictures = check_remote_pictures
         self._http = Http(

@@ -8,9 +8,9 @@ followed by the replica holding its lease, a dead replica's tasks are adopted).
 
 Modules: the HTTP routes (_app), sending creates and following tasks as the runner does
 (_forwarder), idempotency keys and students' views of tasks (_ledger), the requests'
-connections to the class history (_pool), students and their
-tokens (_students), who is asking (_identity), the flood guard (_flood), FoxAPI's error
-envelope for the gateway's answers (_replies), `gateway serve` (_serve).
+connections to the class history (_pool), students and their tokens (_students), who is asking
+(_identity; a JupyterHub token's user, asked of the hub: _hub), the flood guard (_flood),
+FoxAPI's error envelope for the gateway's answers (_replies), `gateway serve` (_serve).
 """
 
 from ._serve import ServeOptions, serve

@@ -124,8 +124,13 @@ async def _serve(options: ServeOptions, key: str | None) -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((options.host, options.port))
     host, port = sock.getsockname()[:2]
+    app = build_app(gateway)
+    if options.jupyterhub:  # also at the hub proxy's /services/<name>/ (JUPYTERHUB_SERVICE_PREFIX)
+        from ._hub import under_service_prefix
+
+        app = under_service_prefix(app)  # type: ignore[assignment]
     config = uvicorn.Config(
-        build_app(gateway),
+        app,
         log_level="warning",
         access_log=False,  # paths only, but a class's every poll is noise
         lifespan="off",

@@ -1,4 +1,5 @@
-"""Which service a studio talks to: FoxAPI with a key, or the built-in simulator without one."""
+"""Which service a studio talks to: FoxAPI with a key, a class gateway (named in the environment
+by the teacher), or the built-in simulator without a key."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..config import resolve_api_key, resolve_base_url
+from ..config import resolve_service
 from ..contract import PICTURE_MIN_SIDE
 
 if TYPE_CHECKING:
@@ -21,15 +22,19 @@ _lock = threading.Lock()
 class Backend:
     """Where requests go. Holds the key only to hand it to the client; never shown."""
 
-    mode: str  # "foxapi" or "simulator"
+    mode: str  # "foxapi", "gateway" or "simulator"
     base_url: str
     api_key: str | None
+    user: str | None = None  # the hub's name for the person, when the hub's token is the key
 
     @property
     def label(self) -> str:
         if self.mode == "simulator":
             # The front end's badge says why (no API key); the label says where, once.
             return f"Simulator at {self.base_url} — nothing is billed"
+        if self.mode == "gateway":
+            who = f" as {self.user}" if self.user else ""
+            return f"Class gateway at {self.base_url}{who}"
         return f"FoxAPI at {self.base_url}"
 
     def public(self) -> dict[str, Any]:
@@ -63,12 +68,14 @@ def choose_backend(
     simulator: bool | None = None,
     time_scale: float = 0.2,
 ) -> Backend:
-    """FoxAPI when a key is set (argument or FOXAPI_API_KEY), else the simulator.
+    """FoxAPI when a key is set (argument or FOXAPI_API_KEY), the class gateway when the
+    environment names one (config.resolve_service), else the simulator.
 
     `simulator=True` forces the simulator even with a key; `False` refuses to fall back.
     """
-    key = resolve_api_key(api_key)
-    if simulator or (simulator is None and key is None):
+    service = None if simulator else resolve_service(api_key, base_url)
+    if service is None or (simulator is None and service.api_key is None):
         sim = shared_simulator(time_scale)
         return Backend("simulator", sim.base_url, sim.api_key)
-    return Backend("foxapi", resolve_base_url(base_url), key)
+    mode = "gateway" if service.gateway else "foxapi"
+    return Backend(mode, service.base_url, service.api_key, service.user)

@@ -27,7 +27,7 @@ ParamValue = str | int | float | bool
 
 
 class Backend(TypedDict):
-    mode: Literal["simulator", "foxapi"]
+    mode: Literal["simulator", "foxapi", "gateway"]
     base_url: str
     label: str
 

@@ -1,8 +1,9 @@
 """Teaching: the exact HTTP calls behind a task, and the same calls as curl and as httpx.
 
 The key is always written as the environment variable (`$FOXAPI_API_KEY` in a shell,
-`os.environ["FOXAPI_API_KEY"]` in Python), never as its value: nothing here ever reads the key,
-and as a second guard every text is scrubbed of the value found in the environment.
+`os.environ["FOXAPI_API_KEY"]` in Python; `JUPYTERHUB_API_TOKEN` on a class gateway named by the
+environment, config.key_variable), never as its value: nothing here ever reads the key, and as
+a second guard every text is scrubbed of the value found in the environment.
 """
 
 from __future__ import annotations
@@ -24,18 +25,25 @@ from ..models import PreparedRequest, Task, VideoRequest
 from ..pictures import is_url
 
 KEY_SHELL = "$FOXAPI_API_KEY"
-AUTH_HEADER = f"Bearer {KEY_SHELL}"
+
+
+def _auth_header(key_env: str) -> str:
+    return f"Bearer ${key_env}"
+
+
 TIMEOUT_S = 30
 
 
 @dataclass(frozen=True)
 class HttpCall:
-    """One HTTP request as sent: method, full URL, headers (key as `$FOXAPI_API_KEY`), body."""
+    """One HTTP request as sent: method, full URL, headers (the key as `$` and its variable),
+    body."""
 
     method: str
     url: str
     headers: dict[str, str]
     body: dict[str, Any] | None = None
+    key_env: str = config.API_KEY_ENV  # the variable the snippets read the key from
 
     def http(self) -> str:
         """The request as HTTP/1.1 text."""
@@ -57,7 +65,7 @@ class HttpCall:
         lines[0] += f" {shlex.quote(self.url)}"
         for name, value in self.headers.items():
             if name == "Authorization":
-                lines.append(f'-H "Authorization: {AUTH_HEADER}"')
+                lines.append(f'-H "Authorization: {_auth_header(self.key_env)}"')
             else:
                 lines.append(f"-H {shlex.quote(f'{name}: {value}')}")
         if self.body is not None:
@@ -78,7 +86,7 @@ class HttpCall:
         call += "".join(f"    {a},\n" for a in args) + ")"
         return _scrub(
             "import os\n\nimport httpx\n\n"
-            'key = os.environ["FOXAPI_API_KEY"]\n'
+            f"key = os.environ[{_py(self.key_env)}]\n"
             f"{call}\n"
             "response.raise_for_status()\n"
             "print(response.json())\n"
@@ -157,18 +165,23 @@ class Snippets:
 
 def create_call(payload: Mapping[str, Any], base_url: str | None = None) -> HttpCall:
     """POST /v1/videos/generations with this JSON body."""
+    key_env = config.key_variable()
     return HttpCall(
         "POST",
         _base(base_url) + c.CREATE_PATH,
-        {"Authorization": AUTH_HEADER, "Content-Type": "application/json"},
+        {"Authorization": _auth_header(key_env), "Content-Type": "application/json"},
         dict(payload),
+        key_env,
     )
 
 
 def status_call(task_id: str, base_url: str | None = None) -> HttpCall:
     """GET /v1/tasks/{id}."""
     path = c.TASK_PATH.format(task_id=urllib.parse.quote(task_id, safe=""))
-    return HttpCall("GET", _base(base_url) + path, {"Authorization": AUTH_HEADER})
+    key_env = config.key_variable()
+    return HttpCall(
+        "GET", _base(base_url) + path, {"Authorization": _auth_header(key_env)}, key_env=key_env
+    )
 
 
 def snippets(
@@ -228,6 +241,10 @@ def _snippets(
 
 
 def _base(base_url: str | None) -> str:
+    # The URL requests go to without arguments: on a class gateway named by the environment,
+    # the gateway's.
+    if base_url is None and config.key_variable() == config.HUB_TOKEN_ENV:
+        base_url = config.env(config.GATEWAY_URL_ENV)
     return config.resolve_base_url(base_url)
 
 

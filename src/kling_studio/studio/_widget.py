@@ -91,6 +91,9 @@ class Studio(ComparisonMethods, SpendingViews, anywidget.AnyWidget):
     ) -> None:
         # Keyword-only and no **kwargs: a misspelt option is an error, not silently ignored.
         backend = choose_backend(api_key, base_url, simulator=simulator, time_scale=time_scale)
+        # On the class gateway with the hub's token the gateway knows the person by the hub's
+        # name; the local history uses the same one (KLING_STUDIO_USER cannot differ from it).
+        user = user if user is not None else backend.user
         if not isinstance(show, str) or not show.strip():
             raise InputError(
                 'show is "mine", "everyone" or a user name; got ' + repr(show), field="show"
