@@ -18,6 +18,7 @@ from ..history._records import TaskRecord
 from ..history._store import History
 from ..media._posters import POSTER_MAX_SIDE, ensure_poster, poster_jpeg
 from ..pictures import is_url, load_local_picture
+from ._measured import measures_html
 from ._plan import PARAM_NAMES
 from ._planfile import Entry, load_plan
 from ._ratings import Summary, summaries
@@ -129,7 +130,8 @@ def render_html(history: History, group_id: str, *, comparison: Comparison | Non
         f'<div class="grid">{"".join(cells)}</div>'
         f'<p class="meta">rating, winner and note: {_e(history.user)}\'s; mean and count: '
         "everyone's</p>"
-        f"{_html_table(comparison, records, judged)}</body></html>\n"
+        f"{_html_table(comparison, records, judged)}"
+        f"{measures_html(history, plan.entries)}</body></html>\n"
     )
 
 

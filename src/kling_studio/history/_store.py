@@ -41,6 +41,7 @@ from ._blobs import Videos, file_sha256, keep_bytes
 from ._budgets import Budgets, Reservation, reserve
 from ._faults import HistoryBusy, HistoryGone, file_identity
 from ._leases import Leases, lease_seconds_from, new_owner
+from ._measures import MeasureStore
 from ._ratings import Ratings
 from ._reading import Reading
 from ._records import (
@@ -58,12 +59,12 @@ __all__ = ["DB_NAME", "SCHEMA_VERSION", "History", "HistoryBusy", "HistoryGone"]
 
 DB_NAME: Final = _url.DB_NAME
 VIDEOS_DIR: Final = "videos"
-SCHEMA_VERSION: Final = 5  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
+SCHEMA_VERSION: Final = 6  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
 
 _T = TypeVar("_T")
 
 
-class History(Reading, Ratings, Leases, Videos, Budgets):
+class History(Reading, Ratings, Leases, Videos, Budgets, MeasureStore):
     """The task journal and its reader. Usable from several threads and several processes.
 
     `location`: a path (a file, or an existing folder to hold `history.sqlite3`), a

@@ -28,6 +28,7 @@ from ..statuses import shown
 from ..tasks import Task
 from ._cards import Live
 from ._journal import Journal
+from ._measuring import measure_task
 
 log = logging.getLogger("kling_studio")
 
@@ -106,6 +107,8 @@ class Following:
         self._apply(live, final)
         if final.succeeded and final.video_url and self.download_videos:
             await self._download(live, final.video_url, final.id, deadline)
+            if live.has_video:  # shown first, then measured once (runner/_measuring.py)
+                await self._measure(live)
         elif final.succeeded and final.error is not None:  # completed, nothing to download
             self._journal.write(
                 live,
@@ -156,6 +159,16 @@ class Following:
             live.poster = await asyncio.to_thread(poster_data_url, path)
             live.error = None
         self._emit(live)
+
+    async def _measure(self, live: Live) -> None:
+        """Keep the measures of the video just saved; a failure costs only the measures
+        (`measure_missing` takes them on first need)."""
+        try:
+            record = self.history.get(live.local_id)
+            if record is not None:
+                await asyncio.to_thread(measure_task, self.history, record)
+        except Exception:
+            log.warning("the video of %s was not measured", live.local_id, exc_info=True)
 
     def _apply(self, live: Live, task: Task) -> None:
         live.task_id = task.id

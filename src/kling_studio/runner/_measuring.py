@@ -1,0 +1,102 @@
+"""Taking the measures of saved videos (media/_measures.py) and keeping them in the history.
+
+Once when a video is saved (the runner calls `measure_task` on a worker thread after the
+download), and on first need for videos saved before measures existed (`measure_missing`, called
+by the tables, the summary and batches). The pictures a task was made from are read back from
+the URLs it was sent with (without the key, like the videos); a picture that cannot be fetched
+any more leaves its match empty, never the other measures.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Final
+
+import httpx
+
+from .. import contract as c
+from ..history._records import TaskRecord
+from ..history._store import History
+from ..pictures import is_url
+
+if TYPE_CHECKING:
+    from ..media._measures import Measures
+
+log = logging.getLogger("kling_studio")
+
+PICTURE_TIMEOUT_S: Final = 15.0
+Progress = Callable[[int, int], None]
+
+
+def fetch_picture(url: str | None, http: httpx.Client) -> bytes | None:
+    """The bytes at a picture URL (no credential is ever sent), or None if they cannot be had."""
+    if not url or not is_url(url):
+        return None
+    try:
+        with http.stream("GET", url) as response:
+            if response.status_code != 200:
+                return None
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > c.PICTURE_MAX_BYTES:
+                    return None
+            return bytes(body)
+    except httpx.HTTPError as exc:
+        log.info("the picture %s could not be fetched for measuring: %s", url[:80], exc)
+        return None
+
+
+def measure_task(history: History, record: TaskRecord, http: httpx.Client | None = None) -> None:
+    """Measure the saved video of `record` and keep the measures (or why it could not be
+    measured) in the history. Never raises for a bad video: the reason is stored instead."""
+    from ..media._measures import MEASURES_VERSION, measure_video
+
+    own = http is None
+    client = http or httpx.Client(timeout=PICTURE_TIMEOUT_S, follow_redirects=True)
+    try:
+        try:
+            video = history.video_file(record.local_id)
+        except Exception as exc:  # no video here (yet): nothing to keep, try again later
+            log.info("no video to measure for %s: %s", record.local_id, exc)
+            return
+        image = fetch_picture(record.payload.get("image_url"), client)
+        tail = fetch_picture(record.payload.get("image_tail_url"), client)
+        try:
+            found: Measures = measure_video(video, image, tail)
+        except Exception as exc:  # a video PyAV cannot read: say so once, do not retry
+            history.set_measures(
+                record.local_id,
+                {},
+                version=MEASURES_VERSION,
+                error=f"{type(exc).__name__}: {exc}"[:500],
+            )
+            return
+        history.set_measures(
+            record.local_id, found.values(), version=found.version, frames=found.frames
+        )
+    finally:
+        if own:
+            client.close()
+
+
+def measure_missing(
+    history: History,
+    local_ids: Iterable[str] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> int:
+    """Measure every saved video (among `local_ids` when given) that has no measures of the
+    current version yet; returns how many were measured."""
+    from ..media._measures import MEASURES_VERSION
+
+    todo = history.unmeasured(MEASURES_VERSION, local_ids)
+    if not todo:
+        return 0
+    with httpx.Client(timeout=PICTURE_TIMEOUT_S, follow_redirects=True) as http:
+        for done, record in enumerate(todo, start=1):
+            measure_task(history, record, http)
+            if progress is not None:
+                progress(done, len(todo))
+    return len(todo)
