@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (gen, hist, spend, res):
         _history_option(command, argparse.SUPPRESS)
 
+    from ._batch import add_parser as add_batch
+
+    add_batch(sub, _backend_options, _history_option)
+
     sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
     from ..simulator.cli import configure_parser
 

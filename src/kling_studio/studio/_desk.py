@@ -88,6 +88,12 @@ class Desk:
         self.show(comparison, blind=blind)
         return comparison
 
+    def adopt(self, comparison: cmp.Comparison) -> None:
+        """Keep and show a comparison started elsewhere (a batch, compare/_batch.py)."""
+        self._comparisons[comparison.group_id] = comparison
+        comparison.on_change(self._on_change)
+        self.show(comparison)
+
     def get(self, group_id: str | None = None) -> cmp.Comparison:
         """A comparison by id (the latest when None): the live one if this studio runs it."""
         if group_id is None:

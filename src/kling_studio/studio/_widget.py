@@ -30,6 +30,7 @@ from ..models import VideoRequest
 from ..pictures import Picture, is_url, load_local_picture, read_picture
 from ..runner import Runner, card_from_record
 from ._backend import Backend, choose_backend
+from ._batching import BatchMethods
 from ._clips import last_frame_picture, stitch_records
 from ._comparing import ComparisonMethods
 from ._desk import Desk
@@ -53,7 +54,7 @@ class _Shown:
 _SHOWN = _Shown()
 
 
-class Studio(ComparisonMethods, SpendingViews, anywidget.AnyWidget):
+class Studio(ComparisonMethods, BatchMethods, SpendingViews, anywidget.AnyWidget):
     """Pick frames, write a prompt, press Generate, watch it run, play the video inline.
 
     With no key (argument or FOXAPI_API_KEY) it runs on the built-in simulator and says so.
