@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Final
 import httpx
 
 from .. import contract as c
+from ..history._measures import MEASURE_COLUMNS
 from ..history._records import TaskRecord
 from ..history._store import History
 from ..pictures import is_url
 
 if TYPE_CHECKING:
+    from ..media._clip import Encoder
     from ..media._measures import Measures
 
 log = logging.getLogger("kling_studio")
@@ -100,3 +102,35 @@ def measure_missing(
             if progress is not None:
                 progress(done, len(todo))
     return len(todo)
+
+
+def add_clip_measures(
+    history: History,
+    local_ids: Iterable[str],
+    encoder: Encoder | None = None,
+) -> int:
+    """Add `text_alignment` and `aesthetic` (media/_clip.py) to the measures of these tasks'
+    videos, with `encoder` or the open CLIP model (fetched now, only when the extra is
+    installed: ConfigurationError otherwise). Tasks without a saved video are skipped; returns
+    how many were measured."""
+    from ..media._clip import measure_with_clip, open_clip_encoder
+
+    ids = list(local_ids)
+    measure_missing(history, ids)
+    stored = history.measures_of(ids)
+    model = encoder
+    done = 0
+    for local_id in ids:
+        row = stored.get(local_id)
+        if row is None or row.get("error"):
+            continue
+        record = history.get(local_id)
+        if record is None:
+            continue
+        if model is None:
+            model = open_clip_encoder()
+        found = measure_with_clip(history.video_file(local_id), record.prompt, model)
+        values = {name: row.get(name) for name in MEASURE_COLUMNS} | found
+        history.set_measures(local_id, values, version=row["version"], frames=row.get("frames"))
+        done += 1
+    return done

@@ -116,6 +116,24 @@ class BatchMethods:
         comparison = self._desk.get(group_id)
         return cmp.compare_summary(self.runner.history, comparison.group_id)
 
+    def measure_with_clip(self, group_id: str | None = None, *, encoder: Any = None) -> int:
+        """Add `text_alignment` and `aesthetic` to a comparison's (the latest by default)
+        measures with an open CLIP model: needs `pip install "kling-studio[clip]"`, and fetches
+        the model on this first call (`encoder`: your own, see media/_clip.py). Returns how
+        many videos were measured; compare_df() and the summary show the new columns."""
+        from ..runner._measuring import add_clip_measures
+
+        comparison = self._desk.get(group_id)
+        ids = [e.local_id for e in comparison.entries if e.local_id]
+        done: int = self._run(_in_thread(add_clip_measures, self.runner.history, ids, encoder))
+        return done
+
+
+async def _in_thread(function: Any, *args: Any) -> Any:
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)
+
 
 def _progress_bar(total: int) -> Any:
     from tqdm.auto import tqdm
