@@ -28,7 +28,8 @@ ANALYSIS_WIDTH: Final = 160  # px: motion, flicker, frozen, cuts, frame matches
 SHARPNESS_WIDTH: Final = 480  # px: sharpness needs detail a 160 px picture no longer has
 SHARPNESS_SAMPLES: Final = 8
 MAX_PAIRS: Final = 400  # consecutive pairs looked at; longer clips are sampled evenly
-FROZEN_BELOW: Final = 0.5  # grey levels of mean |difference|: a pair this close is frozen
+FROZEN_BELOW: Final = 0.1  # grey levels of mean |difference|: a pair this close is frozen (an
+# encoder repeats a still frame exactly; slow motion still moves 0.2 or more at 160 px)
 CUT_ABOVE: Final = 30.0  # grey levels: a pair this different may be a hard cut...
 CUT_SPIKE: Final = 3.0  # ...when it is this many times its neighbours' difference
 SSIM_WINDOW: Final = 7
