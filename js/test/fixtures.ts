@@ -95,6 +95,7 @@ export function variant(over: Partial<Variant> = {}): Variant {
     rating_count: 0,
     raters: [],
     error: null,
+    measures: null,
     ...over,
   };
 }
@@ -110,6 +111,7 @@ export function comparison(over: Partial<Comparison> = {}): Comparison {
     user: "ada",
     blind: false,
     revealed: true,
+    summary: null,
     ...over,
   };
 }

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..history._measures import MEASURE_COLUMNS
 from ..history._store import History
 from ._measured import measured
-from ._planfile import load_plan
+from ._planfile import Plan, load_plan
 from ._ratings import summaries
 
 if TYPE_CHECKING:
@@ -141,13 +141,17 @@ class CompareSummary:
         return out
 
 
-def compare_summary(history: History, group_id: str) -> CompareSummary:
+def compare_summary(history: History, group_id: str, *, measure: bool = True) -> CompareSummary:
     """Sum up a comparison per axis (see the module's text); measures are taken first for
-    any video that has none yet."""
-    plan = load_plan(history, group_id)
+    any video that has none yet (`measure=False`: only those kept already)."""
+    return summarise_plan(history, load_plan(history, group_id), measure=measure)
+
+
+def summarise_plan(history: History, plan: Plan, *, measure: bool = True) -> CompareSummary:
+    """`compare_summary` of a plan in hand (e.g. the comparison on screen)."""
     ids = [e.local_id for e in plan.entries if e.local_id]
     everyone = summaries(history, list[str | None](ids))
-    found = measured(history, ids)
+    found = measured(history, ids) if measure else history.measures_of(ids)
     records = {i: history.get(i) for i in ids}
     axes = []
     for axis in plan.differing:
@@ -255,21 +259,32 @@ def permutation_test(groups: Sequence[Sequence[float]]) -> tuple[float, float, b
     sizes = [len(g) for g in groups]
     observed = _statistic(pooled, sizes)
     if len(groups) == 2 and math.comb(len(pooled), sizes[0]) <= EXACT_MAX:
-        n = len(pooled)
-        count = total = 0
-        for first in itertools.combinations(range(n), sizes[0]):
-            mask = np.zeros(n, dtype=bool)
-            mask[list(first)] = True
-            value = pooled[mask].mean() - pooled[~mask].mean()
-            total += 1
-            count += abs(value) >= abs(observed) - 1e-12
-        return float(observed), count / total, True
+        n, k = len(pooled), sizes[0]
+        # Every way to pick the first group's ratings, all at once (at most EXACT_MAX rows).
+        picks = np.fromiter(
+            itertools.chain.from_iterable(itertools.combinations(range(n), k)), dtype=np.intp
+        ).reshape(-1, k)
+        first = pooled[picks].sum(axis=1)
+        diffs = first / k - (pooled.sum() - first) / (n - k)
+        count = int(np.sum(np.abs(diffs) >= abs(observed) - 1e-12))
+        return float(observed), count / len(diffs), True
     rng = np.random.default_rng(0)  # the same table gives the same p-value every time
-    hits = 0
-    for _ in range(PERMUTATIONS):
-        value = _statistic(rng.permutation(pooled), sizes)
-        hits += abs(value) >= abs(observed) - 1e-12
+    shuffled = rng.permuted(np.tile(pooled, (PERMUTATIONS, 1)), axis=1)
+    values = _statistics(shuffled, sizes)
+    hits = int(np.sum(np.abs(values) >= abs(observed) - 1e-12))
     return float(observed), (hits + 1) / (PERMUTATIONS + 1), False
+
+
+def _statistics(rows: Any, sizes: Sequence[int]) -> Any:
+    """`_statistic` of each row of `rows` (one shuffled pooling per row), vectorised."""
+    import numpy as np
+
+    bounds = np.cumsum([0, *sizes])
+    means = [rows[:, a:b].mean(axis=1) for a, b in itertools.pairwise(bounds)]
+    if len(sizes) == 2:
+        return means[0] - means[1]
+    grand = rows.mean(axis=1)
+    return sum(n * (m - grand) ** 2 for n, m in zip(sizes, means, strict=True))
 
 
 def _statistic(pooled: Any, sizes: Sequence[int]) -> float:
