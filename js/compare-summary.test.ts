@@ -117,6 +117,9 @@ describe("the summary", () => {
     // Sorting by a header, then filtering.
     const rows = () => m!.qa("kls-measures-row").map((r) => r.dataset["label"]);
     expect(rows()).toEqual(["A", "B"]);
+    // Only the measures some variant has get a column.
+    const heads = Array.from(m.q("kls-measures-table").querySelectorAll("th")).map((th) => th.dataset["key"]);
+    expect(heads).toEqual(["label", "rating_mean", "first_frame_match", "motion"]);
     m.q("kls-measures-table").querySelector<HTMLElement>('th[data-key="motion"]')!.click();
     expect(rows()).toEqual(["B", "A"]);
     const filter = m.q<HTMLInputElement>("kls-measures-filter");

@@ -186,15 +186,21 @@ export function ratingChart(axis: SummaryAxis, width = 240, height = 60): SVGSVG
   return root;
 }
 
+/** The measures any of `all` has (columns nobody has are left out of the tables). */
+export function usedMeasures(all: Array<VariantMeasures | null>): Array<readonly [keyof VariantMeasures, string]> {
+  return MEASURES.filter(([name]) => all.some((m) => m !== null && m[name] !== null));
+}
+
 /** One axis: its name, the chart, the verdict, and each level's figures with the best marked. */
 export function axisEl(axis: SummaryAxis): HTMLElement {
+  const used = usedMeasures(axis.levels.map((l) => l.measures));
   const rows = axis.levels.map((level) =>
     h(
       "tr",
       {},
       h("td", { text: level.value }),
       h("td", { text: level.rating_mean === null ? "" : `${level.rating_mean.toFixed(2)} (${level.rating_count})` }),
-      ...MEASURES.map(([name]) => h("td", { text: measureText(name, level.measures[name]) + (axis.best[name] === level.value ? " ★" : "") })),
+      ...used.map(([name]) => h("td", { text: measureText(name, level.measures[name]) + (axis.best[name] === level.value ? " ★" : "") })),
       h("td", { text: level.credits === null ? "" : String(level.credits) }),
     ),
   );
@@ -207,7 +213,7 @@ export function axisEl(axis: SummaryAxis): HTMLElement {
     h(
       "table",
       { class: "kls-summary-levels" },
-      h("thead", {}, h("tr", {}, h("th", { text: "level" }), h("th", { text: "rating (n)" }), ...MEASURES.map(([, heading]) => h("th", { text: heading })), h("th", { text: "credits" }))),
+      h("thead", {}, h("tr", {}, h("th", { text: "level" }), h("th", { text: "rating (n)" }), ...used.map(([, heading]) => h("th", { text: heading })), h("th", { text: "credits" }))),
       h("tbody", {}, ...rows),
     ),
   );
@@ -266,6 +272,7 @@ export class SummaryPanel {
   }
 
   private render(): void {
+    const used = usedMeasures(this.variants.map((v) => v.measures));
     const head = h(
       "tr",
       {},
@@ -273,7 +280,7 @@ export class SummaryPanel {
         [
           ["label", "variant"],
           ["rating_mean", "rating"],
-          ...MEASURES,
+          ...used,
         ] as Array<readonly [SortKey, string]>
       ).map(([key, text]) => h("th", { "data-key": key, "aria-sort": key === this.key ? "descending" : "none", tabindex: 0, text: key === this.key ? `${text} ▾` : text })),
     );
@@ -283,7 +290,7 @@ export class SummaryPanel {
         { "data-testid": "kls-measures-row", "data-label": v.label },
         h("td", { text: v.label }),
         h("td", { text: v.rating_mean === null ? "" : v.rating_mean.toFixed(2) }),
-        ...MEASURES.map(([name]) => h("td", { text: measureText(name, v.measures?.[name] ?? null) })),
+        ...used.map(([name]) => h("td", { text: measureText(name, v.measures?.[name] ?? null) })),
       ),
     );
     replace(this.table, h("thead", {}, head), h("tbody", {}, ...rows));
