@@ -43,6 +43,7 @@ class Following:
     history: History
     cache: VideoCache
     download_videos: bool
+    measure_videos: bool
     wait_timeout: float | None
     _journal: Journal
     _emit: Callable[[Live], None]
@@ -107,7 +108,7 @@ class Following:
         self._apply(live, final)
         if final.succeeded and final.video_url and self.download_videos:
             await self._download(live, final.video_url, final.id, deadline)
-            if live.has_video:  # shown first, then measured once (runner/_measuring.py)
+            if live.has_video and self.measure_videos:  # shown first, then measured once
                 await self._measure(live)
         elif final.succeeded and final.error is not None:  # completed, nothing to download
             self._journal.write(

@@ -46,7 +46,9 @@ def fetch_picture(url: str | None, http: httpx.Client) -> bytes | None:
                     return None
             return bytes(body)
     except httpx.HTTPError as exc:
-        log.info("the picture %s could not be fetched for measuring: %s", url[:80], exc)
+        # The host only: a picture URL may carry a signature in its query.
+        host = httpx.URL(url).host
+        log.info("a picture on %s could not be fetched for measuring: %s", host, type(exc).__name__)
         return None
 
 

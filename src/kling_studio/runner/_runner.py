@@ -69,6 +69,7 @@ class Runner(Resuming):
         wait_timeout: float | None = 3600.0,
         budget: Budget | None = None,
         prices: PriceTable | None = None,
+        measure_videos: bool = True,
     ) -> None:
         self.client = client
         # Budgets (runner/_budgeting.py): refused in start(), reserved with the journal row.
@@ -76,6 +77,8 @@ class Runner(Resuming):
         self.history = history
         self.cache = cache or VideoCache(history.videos_dir)
         self.download_videos = download_videos
+        # Measure each saved video once (runner/_measuring.py); off: on first need instead.
+        self.measure_videos = measure_videos
         self.wait_timeout = wait_timeout
         self._slots = asyncio.Semaphore(max_in_flight)
         self._live: dict[str, Live] = {}
