@@ -217,9 +217,17 @@ class Runner(Resuming):
                 await asyncio.gather(beat, return_exceptions=True)
             else:  # the beat runs on the loop the tasks ran on (e.g. the studio's engine)
                 beat.get_loop().call_soon_threadsafe(beat.cancel)
+        # A task runs on the loop that started it (the studio's engine, or this one): one on
+        # another loop is cancelled there and not awaited here (its future is not ours).
+        here = asyncio.get_running_loop()
         for t in list(self._tasks):
-            t.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            if t.get_loop() is here:
+                t.cancel()
+            else:
+                t.get_loop().call_soon_threadsafe(t.cancel)
+        await asyncio.gather(
+            *[t for t in self._tasks if t.get_loop() is here], return_exceptions=True
+        )
         for live in self._live.values():
             if live.held.pending:
                 log.error(
