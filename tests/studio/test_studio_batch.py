@@ -76,3 +76,19 @@ def test_bad_rows_of_a_dataframe_are_named_by_index_before_anything_is_sent(
     assert "row 10: duration: must be 5 or 10 seconds (an integer); got 7" in text
     assert "row 11: prompt: {animal} is used by the prompt but this row's animal is empty" in text
     assert (creates(sim), int(sim.stats()["requests"].get("upload", 0))) == before
+
+
+def test_history_df_measures_older_videos_when_asked(studio: Studio) -> None:
+    from kling_studio.history._schema import measures
+
+    result = studio.batch(pd.DataFrame({"animal": ["hen"]}), progress=False)
+    local_id = str(result["local_id"][0])
+
+    def forget(conn: object) -> None:
+        conn.execute(measures.delete())  # type: ignore[attr-defined]
+
+    studio.history._run(forget, write=True)  # as if saved before measures existed
+    row = studio.history_df().set_index("local_id").loc[local_id]
+    assert pd.isna(row["motion"])  # a plain read measures nothing
+    row = studio.history_df(measure=True).set_index("local_id").loc[local_id]
+    assert not pd.isna(row["motion"]) and not pd.isna(row["first_frame_match"])
