@@ -55,6 +55,7 @@ async def _comparison(runner: Runner) -> cmp.Comparison:
         runner, runner.client, cmp.plan_grid(base, durations=[5, 10]), title="measured"
     )
     await asyncio.wait_for(comparison.wait(), 60)
+    await asyncio.wait_for(runner.measured(), 60)  # measured just after each was saved
     return comparison
 
 

@@ -10,8 +10,10 @@ any more leaves its match empty, never the other measures.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kling_studio")
 
-PICTURE_TIMEOUT_S: Final = 15.0
+PICTURE_TIMEOUT_S: Final = 10.0
 Progress = Callable[[int, int], None]
 
 
@@ -52,9 +54,31 @@ def fetch_picture(url: str | None, http: httpx.Client) -> bytes | None:
         return None
 
 
-def measure_task(history: History, record: TaskRecord, http: httpx.Client | None = None) -> None:
+def local_picture(source: object) -> Any:
+    """A picture the runner was given (bytes, a PIL image, a local file) as `measure_video`
+    takes it, without any request; None for a URL (fetched instead) or nothing."""
+    if source is None or (isinstance(source, str) and is_url(source)):
+        return None
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source)
+    if isinstance(source, str | os.PathLike):
+        try:
+            return Path(source).expanduser().read_bytes()
+        except OSError:
+            return None
+    return source if hasattr(source, "convert") else None  # a PIL image
+
+
+def measure_task(
+    history: History,
+    record: TaskRecord,
+    http: httpx.Client | None = None,
+    pictures: tuple[object, object] = (None, None),
+) -> None:
     """Measure the saved video of `record` and keep the measures (or why it could not be
-    measured) in the history. Never raises for a bad video: the reason is stored instead."""
+    measured) in the history. `pictures`: the first and last frame as the runner was given
+    them, when local (else they are fetched from the URLs the task was sent with). Never
+    raises for a bad video: the reason is stored instead."""
     from ..media._measures import MEASURES_VERSION, measure_video
 
     own = http is None
@@ -65,8 +89,12 @@ def measure_task(history: History, record: TaskRecord, http: httpx.Client | None
         except Exception as exc:  # no video here (yet): nothing to keep, try again later
             log.info("no video to measure for %s: %s", record.local_id, exc)
             return
-        image = fetch_picture(record.payload.get("image_url"), client)
-        tail = fetch_picture(record.payload.get("image_tail_url"), client)
+        image = local_picture(pictures[0])
+        if image is None:
+            image = fetch_picture(record.payload.get("image_url"), client)
+        tail = local_picture(pictures[1])
+        if tail is None:
+            tail = fetch_picture(record.payload.get("image_tail_url"), client)
         try:
             found: Measures = measure_video(video, image, tail)
         except Exception as exc:  # a video PyAV cannot read: say so once, do not retry

@@ -18,6 +18,7 @@ Once a create has been sent the task may be paid for, so from then on:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import logging
 import time
@@ -78,7 +79,13 @@ class Runner(Resuming):
         self.cache = cache or VideoCache(history.videos_dir)
         self.download_videos = download_videos
         # Measure each saved video once (runner/_measuring.py); off: on first need instead.
+        # One at a time, on a thread of its own, off the tasks' path (_following._measure_soon).
         self.measure_videos = measure_videos
+        self._measuring: set[asyncio.Task[None]] = set()
+        self._measure_pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="kling-measure"
+        )
+        self._pictures: dict[str, tuple[object, object]] = {}  # local id -> local pictures
         self.wait_timeout = wait_timeout
         self._slots = asyncio.Semaphore(max_in_flight)
         self._live: dict[str, Live] = {}
@@ -228,6 +235,12 @@ class Runner(Resuming):
         await asyncio.gather(
             *[t for t in self._tasks if t.get_loop() is here], return_exceptions=True
         )
+        for job in list(self._measuring):  # a video not measured now is measured on first need
+            if job.get_loop() is here:
+                job.cancel()
+            else:
+                job.get_loop().call_soon_threadsafe(job.cancel)
+        self._measure_pool.shutdown(wait=False, cancel_futures=True)
         for live in self._live.values():
             if live.held.pending:
                 log.error(
@@ -314,6 +327,11 @@ class Runner(Resuming):
                 except KlingStudioError as exc:
                     self._fail_local(live, type(exc).__name__, str(exc))
                     return
+                if self.measure_videos:  # the measures compare the video with them
+                    self._pictures[live.local_id] = (
+                        prepared.request.image,
+                        prepared.request.image_tail,
+                    )
                 try:
                     self.history.journal_submit(
                         prepared,
@@ -339,6 +357,7 @@ class Runner(Resuming):
             else:
                 self._fail_local(live, type(exc).__name__, str(exc))
         finally:
+            self._pictures.pop(live.local_id, None)
             await self._journal.settle(live)
             live.done.set()
             self._release(live.local_id)
