@@ -84,6 +84,7 @@ async def test_clip_measures_are_kept_beside_the_others(sim: Simulator, tmp_path
             runner, client, cmp.plan_grid(base, prompts=["a red field", "a green field"])
         )
         await asyncio.wait_for(comparison.wait(), 60)
+        await asyncio.wait_for(runner.measured(), 60)
         ids = [e.local_id or "" for e in comparison.entries]
         before = history.measures_of(ids)
         assert await asyncio.to_thread(add_clip_measures, history, ids, ColourEncoder()) == 2
