@@ -123,6 +123,19 @@ export interface RaterRating {
   note: string;
 }
 
+/** The measures of a variant's video (docs/measures.md); None until measured. */
+export interface VariantMeasures {
+  first_frame_match: number | null;
+  last_frame_match: number | null;
+  motion: number | null;
+  flicker: number | null;
+  frozen_share: number | null;
+  cuts: number | null;
+  sharpness: number | null;
+  text_alignment: number | null;
+  aesthetic: number | null;
+}
+
 export interface Variant {
   local_id: string | null;
   label: string;
@@ -139,6 +152,37 @@ export interface Variant {
   rating_count: number;
   raters: RaterRating[];
   error: ErrorInfo | null;
+  measures: VariantMeasures | null;
+}
+
+/** Whether an axis's levels differ in rating by more than noise (compare/_summary.py). */
+export interface SummaryTest {
+  test: string;
+  p_value: number | null;
+  significant: boolean;
+  enough: boolean;
+  note: string;
+}
+
+export interface SummaryLevel {
+  value: string;
+  labels: string[];
+  rating_mean: number | null;
+  rating_count: number;
+  measures: VariantMeasures;
+  credits: number | null;
+}
+
+export interface SummaryAxis {
+  axis: string;
+  levels: SummaryLevel[];
+  best: Record<string, string | null>;
+  test: SummaryTest;
+}
+
+/** What the comparison showed per axis (`compare_summary`); only once revealed. */
+export interface ComparisonSummary {
+  axes: SummaryAxis[];
 }
 
 export interface Comparison {
@@ -150,6 +194,7 @@ export interface Comparison {
   user: string;
   blind: boolean;
   revealed: boolean;
+  summary: ComparisonSummary | null;
 }
 
 /** What the form's request will reserve, shown next to Generate (studio/_spending.py). */

@@ -131,6 +131,14 @@ export const CSS = `
 .kls-compare-cell { border: 1px solid var(--kls-border); border-radius: 6px; padding: 8px; display: flex; flex-direction: column; gap: 6px; min-width: 0; overflow-wrap: anywhere; }
 .kls-compare-cell[data-status="failed"] { border-color: var(--kls-bad); }
 .kls-compare-cell .kls-compare-label { font-size: 1.1em; }
+.kls-summary { margin-top: 10px; display: flex; flex-direction: column; gap: 6px; }
+.kls-summary table { border-collapse: collapse; font-size: 0.9em; }
+.kls-summary th, .kls-summary td { padding: 2px 6px; border-bottom: 1px solid var(--kls-border); text-align: left; }
+.kls-summary-table th { cursor: pointer; }
+.kls-summary-axes { display: flex; flex-wrap: wrap; gap: 12px; }
+.kls-summary-axis { display: flex; flex-direction: column; gap: 4px; min-width: 0; overflow-x: auto; }
+.kls-bar { fill: var(--kls-border); }
+.kls-bar-best { fill: var(--kls-accent); }
 .kls-compare-cell video { width: 100%; max-height: 300px; background: #000; border-radius: 4px; display: block; }
 .kls-compare-judge .kls-compare-note { flex: 1; min-width: 100px; }
 .kls-detail { border: 1px solid var(--kls-border); border-radius: 6px; padding: 8px; margin-top: 8px; display: flex; flex-direction: column; gap: 6px; }

@@ -96,6 +96,7 @@ export function variant(over: Partial<Variant> = {}): Variant {
     rating_count: 0,
     raters: [],
     error: null,
+    measures: null,
     ...over,
   };
 }
@@ -111,6 +112,7 @@ export function comparison(over: Partial<Comparison> = {}): Comparison {
     user: "ada",
     blind: false,
     revealed: true,
+    summary: null,
     ...over,
   };
 }

@@ -12,6 +12,7 @@ import type { VideoDeps } from "../video";
 import { readCard } from "./cards";
 import { Cell, type CellHost } from "./compare-cell";
 import { defaultClock, timeText, type CompareDeps } from "./compare-model";
+import { SummaryPanel } from "./compare-summary";
 
 // --- the comparison on screen: cells and the control bar ---
 
@@ -27,6 +28,7 @@ export class Board implements CellHost {
   private readonly blindNote = h("div", { class: "kls-note", "data-testid": "kls-compare-blind-note", hidden: true });
   private readonly blindMsg = h("div", { class: "kls-bad-text", "data-testid": "kls-compare-blind-error" });
   private readonly cells = new Map<string, Cell>();
+  private readonly summary: SummaryPanel;
   private groupId: string | null = null;
   private labels = "";
   private sync: CompareSync | null = null;
@@ -40,6 +42,7 @@ export class Board implements CellHost {
     this.seek = h("input", { type: "range", min: 0, max: 0, step: 0.01, value: 0, "data-testid": "kls-compare-seek", "aria-label": "Seek all videos", disabled: true });
     this.loop = h("input", { type: "checkbox", "data-testid": "kls-compare-loop", checked: true });
     this.blind = h("input", { type: "checkbox", "data-testid": "kls-compare-blind" });
+    this.summary = new SummaryPanel((el, type, fn) => scope.listen(el, type, fn));
     this.el = h(
       "div",
       { class: "kls-compare-board", hidden: true },
@@ -49,6 +52,7 @@ export class Board implements CellHost {
       this.blindMsg,
       h("div", { class: "kls-row kls-compare-controls", "data-testid": "kls-compare-controls" }, this.play, this.seek, this.time, h("label", {}, this.loop, "Loop")),
       this.grid,
+      this.summary.el,
     );
     scope.listen(this.play, "click", () => this.sync?.toggle());
     scope.listen(this.seek, "input", () => {
@@ -96,6 +100,7 @@ export class Board implements CellHost {
     this.blind.checked = c.blind;
     this.blindNote.textContent = blindText(c);
     this.blindNote.hidden = !c.blind;
+    this.summary.show(c.variants, c.summary);
     this.el.hidden = false;
     return fresh;
   }

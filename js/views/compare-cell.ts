@@ -9,6 +9,7 @@ import type { TaskStatus, Variant } from "../types";
 import { VideoPlayer, type VideoDeps } from "../video";
 import { paramsEl, RUNNING, visibleParams } from "./compare-model";
 import { Judge } from "./compare-judge";
+import { measuresLine } from "./compare-summary";
 
 /** What a cell needs from the board that holds it. */
 export interface CellHost {
@@ -30,6 +31,7 @@ export class Cell {
   private readonly paramsBox = h("div");
   private readonly errorEl = h("div", { class: "kls-bad-text", "data-testid": "kls-compare-error", hidden: true });
   private readonly videoSlot = h("div", { class: "kls-compare-video-slot" });
+  private readonly measuresEl = h("div", { class: "kls-note kls-compare-measures", "data-testid": "kls-compare-measures", hidden: true });
   private readonly judge: Judge;
   private player: VideoPlayer | null = null;
   variant: Variant;
@@ -51,6 +53,7 @@ export class Cell {
       this.progressEl,
       this.errorEl,
       this.videoSlot,
+      this.measuresEl,
       this.judge.el,
     );
     this.update(variant, differing);
@@ -74,6 +77,8 @@ export class Cell {
       this.errorEl.hidden = true;
     }
     this.judge.update(v);
+    this.measuresEl.textContent = measuresLine(v.measures);
+    this.measuresEl.hidden = this.measuresEl.textContent === "";
     if (v.has_video) this.ensureVideo();
   }
 

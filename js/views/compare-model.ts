@@ -2,6 +2,7 @@
 // the texts they become (parameters, plan summaries, everyone's ratings), and what its parts share.
 // Pure: no DOM beyond building a parameter list, so vitest covers it directly.
 
+import { readMeasures, readSummary } from "./compare-summary";
 import type { AnyModel } from "@anywidget/types";
 import type { FrameClock } from "../compare-sync";
 import { h } from "../dom";
@@ -147,6 +148,7 @@ export function readComparison(raw: unknown): Comparison | null {
       rating_count: Math.max(0, Math.floor(num(v["rating_count"], 0))),
       raters: readRaters(v["raters"]),
       error: err ? { code: typeof err["code"] === "string" ? err["code"] : null, message: String(err["message"] ?? "") } : null,
+      measures: readMeasures(v["measures"]),
     });
   });
   return {
@@ -159,6 +161,7 @@ export function readComparison(raw: unknown): Comparison | null {
     blind: c["blind"] === true,
     // Anything unclear counts as still blind: parameters are shown only when Python says so.
     revealed: c["blind"] !== true || c["revealed"] === true,
+    summary: readSummary(c["summary"]),
   };
 }
 

@@ -373,6 +373,15 @@ EXPECTED_DTYPES = {
     "rating": "Int64",
     "winner": "boolean",
     "note": "string",
+    "first_frame_match": "float64",
+    "last_frame_match": "float64",
+    "motion": "float64",
+    "flicker": "float64",
+    "frozen_share": "float64",
+    "cuts": "Int64",
+    "sharpness": "float64",
+    "text_alignment": "float64",
+    "aesthetic": "float64",
 }
 
 

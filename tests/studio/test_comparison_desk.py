@@ -128,6 +128,8 @@ async def test_a_run_fills_the_trait_on_status_changes_only(
     group_id = reply["data"]["group_id"]
     await wait_for(lambda: all_done(s), 60)
     assert creates(sim) - before == 4
+    # Each video is measured just after it is shown; the trait brings the numbers then.
+    await wait_for(lambda: all(v["measures"] for v in (s.comparison or {})["variants"]), 30)
 
     value = s.comparison
     assert value is not None
@@ -158,7 +160,12 @@ async def test_a_run_fills_the_trait_on_status_changes_only(
         "rating_count",
         "raters",
         "error",
+        "measures",
     }
+    # Every saved video was measured when it was saved; the summary comes once all are done.
+    assert all(v["measures"] and v["measures"]["motion"] is not None for v in value["variants"])
+    assert value["summary"] is not None
+    assert [a["axis"] for a in value["summary"]["axes"]] == ["prompt", "duration"]
     assert (first["reused"], first["rating"], first["winner"], first["note"]) == (
         False,
         None,

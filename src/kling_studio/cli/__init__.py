@@ -1,11 +1,12 @@
-"""The `kling-studio` command: generate, history, spend, resume, gateway, app, simulator.
+"""The `kling-studio` command: generate, batch, history, spend, resume, gateway, app,
+simulator.
 
 Exit status: 0 done, 1 the task or the service failed, 2 bad input (nothing was sent).
 The API key comes only from FOXAPI_API_KEY (an argument would land in the shell's history).
 Every failure ends in one sentence on stderr (never a traceback); with --json, stdout holds valid
 JSON or nothing.
 
-One module per command (_generate, _history, _resume, _spend, _app; the simulator's own is
+One module per command (_generate, _batch, _history, _resume, _spend, _app; the simulator's own is
 simulator/cli.py), the parser (_parser), what they share (_common) and the terminal (_terminal).
 """
 
@@ -65,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._app import app
 
             return app(args)
+        if args.command == "batch":
+            from ._batch import batch
+
+            return asyncio.run(batch(args))
     except (UsageError, InputError, ConfigurationError) as exc:
         print(f"kling-studio: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -72,7 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kling-studio: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("kling-studio: interrupted; `kling-studio resume` picks the task up", file=sys.stderr)
+        again = "`kling-studio batch` with the same table" if args.command == "batch" else None
+        print(
+            f"kling-studio: interrupted; {again or '`kling-studio resume`'} picks the task up",
+            file=sys.stderr,
+        )
         return 130
     except Exception as exc:  # a bug or the system: still one sentence, never a traceback
         print(f"kling-studio: unexpected {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)

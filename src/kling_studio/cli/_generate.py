@@ -78,6 +78,7 @@ async def generate(args: argparse.Namespace) -> int:
             with ProgressDisplay(enabled=sys.stderr.isatty()) as display:
                 runner.subscribe(display.update)
                 record = await runner.run(prepared)
+                await runner.measured()  # the video's measures, before this process ends
             return _report(args, record, history)
 
 

@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-scale", type=float, default=0.2, help="with --simulator: speed of simulated time"
     )
     _history_option(page, argparse.SUPPRESS)
+    from ._batch import add_parser as add_batch
+
+    add_batch(sub, _backend_options, _history_option)
 
     sim = sub.add_parser("simulator", help="run the offline FoxAPI simulator")
     from ..simulator.cli import configure_parser

@@ -34,6 +34,7 @@ async def resume(args: argparse.Namespace) -> int:
                 runner.subscribe(display.update)
                 resumed = await runner.resume()
                 await runner.join()
+                await runner.measured()
     records = [history[local_id] for local_id in resumed]
     missed = [r for r in records if not _followed(r) or runner.unsaved(r.local_id)]
     if args.json:

@@ -19,6 +19,7 @@ from ..history._store import History
 from ..media._posters import POSTER_MAX_SIDE, ensure_poster, poster_jpeg
 from ..pictures import is_url, load_local_picture
 from ._blind import BlindView, blind_view
+from ._measured import measures_html
 from ._plan import PARAM_NAMES
 from ._planfile import Entry, load_plan
 from ._ratings import Summary, summaries
@@ -157,7 +158,8 @@ def render_html(
         f'<div class="grid">{"".join(cells)}</div>'
         f'<p class="meta">rating, winner and note: {_e(history.user)}\'s; mean and count: '
         "everyone's</p>"
-        f"{_html_table(comparison, shown, records, judged, hide=hide)}</body></html>\n"
+        f"{_html_table(comparison, shown, records, judged, hide=hide)}"
+        f"{measures_html(history, shown.entries, labels=shown.labels)}</body></html>\n"
     )
 
 

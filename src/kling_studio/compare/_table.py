@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 from ._blind import blind_view
+from ._measured import with_measures
 from ._planfile import Entry, load_plan
 from ._ratings import summaries
 from ._run import Comparison
@@ -40,6 +41,9 @@ def compare_df(
     column per person who rated any variant (alphabetical, Int64, <NA> where they did not rate
     it). The `rating_by_` namespace holds only raters, so no user name (not even "mean" or
     "count") can land on a computed column.
+
+    Then a column per measure of the video (`first_frame_match` ... `sharpness`, see
+    docs/measures.md; measured now if it was saved before measures existed).
 
     `blind=True`: until the current user has rated every variant, the rows come in an order of
     their own for this user and comparison, `label` is a neutral A, B, ... in that order, and
@@ -100,7 +104,7 @@ def compare_df(
         else:
             df[name] = df[name].astype(dtype)  # type: ignore[call-overload]
     df["label"] = df["label"].astype("string")
-    return df
+    return with_measures(df, history)
 
 
 _COLUMN_DTYPES: Final[dict[str, str]] = {

@@ -170,18 +170,22 @@ class Reading:
         offset: int = 0,
     ) -> pd.DataFrame:
         """The history as a typed DataFrame, newest first, with `local_id` and `user` (the
-        author) as columns and a plain RangeIndex (columns and dtypes: `FRAME_DTYPES`)."""
-        return frame(
-            self.records(
-                status=status,
-                since=since,
-                text=text,
-                group_id=group_id,
-                user=user,
-                limit=limit,
-                offset=offset,
-            )
+        author) as columns and a plain RangeIndex (columns and dtypes: `FRAME_DTYPES`), the
+        measures of each video included (<NA> until measured)."""
+        records = self.records(
+            status=status,
+            since=since,
+            text=text,
+            group_id=group_id,
+            user=user,
+            limit=limit,
+            offset=offset,
         )
+        return frame(records, self.measures_of(r.local_id for r in records))
+
+    if TYPE_CHECKING:  # history/_measures.py, mixed into History beside this class
+
+        def measures_of(self, local_ids: Any = None) -> dict[str, dict[str, Any]]: ...
 
     def export(
         self, path: str | os.PathLike[str], *, format: str | None = None, **filters: Any

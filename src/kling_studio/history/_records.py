@@ -200,6 +200,19 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 
 # --- The table form (History.df) ------------------------------------------------------------
 
+# The measures of the video (history/_measures.py), <NA> until it is measured.
+MEASURE_DTYPES: Final[dict[str, str]] = {
+    "first_frame_match": "float64",
+    "last_frame_match": "float64",
+    "motion": "float64",
+    "flicker": "float64",
+    "frozen_share": "float64",
+    "cuts": "Int64",
+    "sharpness": "float64",
+    "text_alignment": "float64",
+    "aesthetic": "float64",
+}
+
 # Column -> dtype. "string" is pandas' nullable text; Int64/boolean are nullable too.
 DATETIME: Final = "datetime64[us, UTC]"
 FRAME_DTYPES: Final[dict[str, str]] = {
@@ -241,6 +254,7 @@ FRAME_DTYPES: Final[dict[str, str]] = {
     "rating": "Int64",
     "winner": "boolean",
     "note": "string",
+    **MEASURE_DTYPES,
 }
 
 
@@ -250,11 +264,15 @@ def status_dtype() -> pd.CategoricalDtype:
     return pd.CategoricalDtype(categories=list(STATUSES), ordered=True)
 
 
-def frame(records: list[TaskRecord]) -> pd.DataFrame:
-    """Records as a typed DataFrame (columns and dtypes: FRAME_DTYPES), one row per task."""
+def frame(
+    records: list[TaskRecord], measures: dict[str, dict[str, Any]] | None = None
+) -> pd.DataFrame:
+    """Records as a typed DataFrame (columns and dtypes: FRAME_DTYPES), one row per task, with
+    the measures of their videos when given (by local id; `History.measures_of`)."""
     import pandas as pd
 
-    rows = [_frame_row(r) for r in records]
+    found = measures or {}
+    rows = [_frame_row(r) | _measure_cells(found.get(r.local_id)) for r in records]
     df = pd.DataFrame(rows, columns=list(FRAME_DTYPES))
     for name, dtype in FRAME_DTYPES.items():
         if name == "status":
@@ -264,6 +282,10 @@ def frame(records: list[TaskRecord]) -> pd.DataFrame:
         else:
             df[name] = df[name].astype(dtype)  # type: ignore[call-overload]
     return df
+
+
+def _measure_cells(stored: dict[str, Any] | None) -> dict[str, Any]:
+    return {name: (stored or {}).get(name) for name in MEASURE_DTYPES}
 
 
 def _frame_row(r: TaskRecord) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, M
 
 APP_ID: Final = 0x4B4C4E47  # "KLNG" in SQLite's PRAGMA application_id: marks the file as ours
 # Alembic revisions, oldest first; SQLite's PRAGMA user_version holds their count.
-REVISIONS: Final = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+REVISIONS: Final = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
 SCHEMA_VERSION: Final = len(REVISIONS)
 HEAD: Final = REVISIONS[-1]
 
@@ -154,4 +154,26 @@ gateway_creates = Table(
     Column("task_id", Text),
     Column("created_at", Text, nullable=False),
     Index("gateway_creates_task", "task_id"),
+)
+
+# 0009: measures of each saved video (media/_measures.py; history/_measures.py), one row per task;
+# `version` is the formulas' (a row of an older version is measured again), `error` why a video
+# could not be measured (so it is not tried on every read).
+measures = Table(
+    "measures",
+    metadata,
+    Column("local_id", Text, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("measured_at", Text, nullable=False),
+    Column("frames", Integer),
+    Column("first_frame_match", Float),
+    Column("last_frame_match", Float),
+    Column("motion", Float),
+    Column("flicker", Float),
+    Column("frozen_share", Float),
+    Column("cuts", Integer),
+    Column("sharpness", Float),
+    Column("text_alignment", Float),
+    Column("aesthetic", Float),
+    Column("error", Text),
 )

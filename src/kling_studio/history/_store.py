@@ -41,6 +41,7 @@ from ._blobs import Kept, Videos, file_sha256
 from ._budgets import Budgets, Reservation, reserve
 from ._faults import HistoryBusy, HistoryGone, file_identity
 from ._leases import Leases, lease_seconds_from, new_owner
+from ._measures import MeasureStore
 from ._owned import OwnedFiles
 from ._ratings import Ratings
 from ._reading import Reading
@@ -59,12 +60,12 @@ __all__ = ["DB_NAME", "SCHEMA_VERSION", "History", "HistoryBusy", "HistoryGone"]
 
 DB_NAME: Final = _url.DB_NAME
 VIDEOS_DIR: Final = "videos"
-SCHEMA_VERSION: Final = 8  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
+SCHEMA_VERSION: Final = 9  # == _schema.SCHEMA_VERSION (kept here so importing is cheap)
 
 _T = TypeVar("_T")
 
 
-class History(Reading, Ratings, Leases, Videos, Budgets, OwnedFiles):
+class History(Reading, Ratings, Leases, Videos, Budgets, OwnedFiles, MeasureStore):
     """The task journal and its reader. Usable from several threads and several processes.
 
     `location`: a path (a file, or an existing folder to hold `history.sqlite3`), a

@@ -5,6 +5,7 @@ journal it, and save the video. Also what the runner says of a task it stopped f
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import logging
 import time
@@ -28,6 +29,7 @@ from ..statuses import shown
 from ..tasks import Task
 from ._cards import Live
 from ._journal import Journal
+from ._measuring import measure_task
 
 log = logging.getLogger("kling_studio")
 
@@ -45,6 +47,10 @@ class Following:
     history: History
     cache: VideoCache
     download_videos: bool
+    measure_videos: bool
+    _measuring: set[asyncio.Task[None]]
+    _measure_pool: concurrent.futures.ThreadPoolExecutor
+    _pictures: dict[str, tuple[object, object]]
     wait_timeout: float | None
     _journal: Journal
     _emit: Callable[[Live], None]
@@ -111,6 +117,8 @@ class Following:
         self._apply(live, final)
         if final.succeeded and final.video_url and self.download_videos:
             await self._download(live, final.video_url, final.id, deadline)
+            if live.has_video and self.measure_videos:  # shown first, then measured once
+                self._measure_soon(live)
         elif final.succeeded and final.error is not None:  # completed, nothing to download
             self._journal.write(
                 live,
@@ -192,6 +200,35 @@ class Following:
                 if live.error is not None and live.error.get("code") == CODE_NOT_UPLOADED:
                     live.error = None
                 self._emit(live)
+
+    def _measure_soon(self, live: Live) -> None:
+        """Measure the video just saved, off the task's path (its end is not delayed), one
+        video at a time per runner; `measured()` waits for them. A failure costs only the
+        measures (`measure_missing` takes them on first need)."""
+        local_id = live.local_id
+        pictures = self._pictures.pop(local_id, (None, None))
+
+        def work() -> None:
+            record = self.history.get(local_id)
+            if record is not None:
+                measure_task(self.history, record, pictures=pictures)
+
+        async def run() -> None:
+            try:
+                await asyncio.get_running_loop().run_in_executor(self._measure_pool, work)
+            except Exception:
+                log.warning("the video of %s was not measured", local_id, exc_info=True)
+            else:
+                self._emit(live)  # the card again: a comparison on screen shows the numbers
+
+        job = asyncio.get_running_loop().create_task(run())
+        self._measuring.add(job)
+        job.add_done_callback(self._measuring.discard)
+
+    async def measured(self) -> None:
+        """Wait until every video saved so far is measured."""
+        while self._measuring:
+            await asyncio.gather(*list(self._measuring), return_exceptions=True)
 
     def _apply(self, live: Live, task: Task) -> None:
         live.task_id = task.id

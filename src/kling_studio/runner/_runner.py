@@ -18,6 +18,7 @@ Once a create has been sent the task may be paid for, so from then on:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import logging
@@ -71,6 +72,7 @@ class Runner(Resuming):
         wait_timeout: float | None = 3600.0,
         budget: Budget | None = None,
         prices: PriceTable | None = None,
+        measure_videos: bool = True,
     ) -> None:
         self.client = client
         # Budgets (runner/_budgeting.py): refused in start(), reserved with the journal row.
@@ -78,6 +80,14 @@ class Runner(Resuming):
         self.history = history
         self.cache = cache or VideoCache(history.videos_dir)
         self.download_videos = download_videos
+        # Measure each saved video once (runner/_measuring.py); off: on first need instead.
+        # One at a time, on a thread of its own, off the tasks' path (_following._measure_soon).
+        self.measure_videos = measure_videos
+        self._measuring: set[asyncio.Task[None]] = set()
+        self._measure_pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="kling-measure"
+        )
+        self._pictures: dict[str, tuple[object, object]] = {}  # local id -> local pictures
         self.wait_timeout = wait_timeout
         self._slots = asyncio.Semaphore(max_in_flight)
         self._live: dict[str, Live] = {}
@@ -228,11 +238,25 @@ class Runner(Resuming):
                 await asyncio.gather(beat, return_exceptions=True)
             else:  # the beat runs on the loop the tasks ran on (e.g. the studio's engine)
                 beat.get_loop().call_soon_threadsafe(beat.cancel)
+        # A task runs on the loop that started it (the studio's engine, or this one): one on
+        # another loop is cancelled there and not awaited here (its future is not ours).
+        here = asyncio.get_running_loop()
         for t in list(self._tasks):
-            t.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            if t.get_loop() is here:
+                t.cancel()
+            else:
+                t.get_loop().call_soon_threadsafe(t.cancel)
+        await asyncio.gather(
+            *[t for t in self._tasks if t.get_loop() is here], return_exceptions=True
+        )
+        for job in list(self._measuring):  # a video not measured now is measured on first need
+            if job.get_loop() is here:
+                job.cancel()
+            else:
+                job.get_loop().call_soon_threadsafe(job.cancel)
+        self._measure_pool.shutdown(wait=False, cancel_futures=True)
         uploader, self._uploader = self._uploader, None
-        if uploader is not None and uploader.get_loop() is asyncio.get_running_loop():
+        if uploader is not None and uploader.get_loop() is here:
             uploader.cancel()  # the videos stay on this machine: the next resume uploads them
             await asyncio.gather(uploader, return_exceptions=True)
         for live in self._live.values():
@@ -321,6 +345,11 @@ class Runner(Resuming):
                 except KlingStudioError as exc:
                     self._fail_local(live, type(exc).__name__, str(exc))
                     return
+                if self.measure_videos:  # the measures compare the video with them
+                    self._pictures[live.local_id] = (
+                        prepared.request.image,
+                        prepared.request.image_tail,
+                    )
                 try:
                     self.history.journal_submit(
                         prepared,
@@ -348,6 +377,7 @@ class Runner(Resuming):
                 self._fail_local(live, type(exc).__name__, str(exc))
         finally:
             live.answered.set()
+            self._pictures.pop(live.local_id, None)
             await self._journal.settle(live)
             live.done.set()
             self._release(live.local_id)

@@ -9,17 +9,27 @@ changes (or a rating), never on a progress tick.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from .. import compare as cmp
 from ..client._async import AsyncClient
+from ..compare._summary import summarise_plan
 from ..errors import InputError
 from ..history._records import TaskRecord
 from ..media._posters import poster_data_url
 from ..models import VideoRequest
 from ..pictures import PictureSource
 from ..runner import Runner
-from ._protocol import ComparePlan, Comparison, Variant
+from ..statuses import ACTIVE, Status
+from ._protocol import (
+    ComparePlan,
+    Comparison,
+    ComparisonSummary,
+    SummaryAxis,
+    SummaryLevel,
+    Variant,
+    VariantMeasures,
+)
 from ._spending import plan_costs
 
 AXES: Final = ("prompts", "negative_prompts", "resolutions", "durations", "use_tail")
@@ -47,6 +57,7 @@ class Desk:
         self._comparisons: dict[str, cmp.Comparison] = {}  # run by this studio
         self._shown: cmp.Comparison | None = None
         self._seen: dict[str, tuple[Any, ...]] = {}  # local_id -> what the trait last showed
+        self._measured: dict[str, bool] = {}  # local_id -> whether the trait had its measures
         self.blind = False  # blind judging of the comparison on screen (compare/_blind.py)
         # Comparisons this viewer judges blind and has not rated through yet, by group id: their
         # tasks' cards and history rows are held back (they carry the settings, and the order
@@ -107,6 +118,12 @@ class Desk:
         comparison.on_change(self._on_change)
         self.show(comparison, blind=blind)
         return comparison
+
+    def adopt(self, comparison: cmp.Comparison) -> None:
+        """Keep and show a comparison started elsewhere (a batch, compare/_batch.py)."""
+        self._comparisons[comparison.group_id] = comparison
+        comparison.on_change(self._on_change)
+        self.show(comparison)
 
     def get(self, group_id: str | None = None) -> cmp.Comparison:
         """A comparison by id (the latest when None): the live one if this studio runs it."""
@@ -183,7 +200,9 @@ class Desk:
         if self._shown is None or local_id not in self._seen:
             return
         key = (card.get("status"), card.get("has_video"), bool(card.get("error")))
-        if self._seen[local_id] != key:
+        # A saved video is measured just after it is shown: its last card brings the numbers.
+        unmeasured = bool(card.get("has_video")) and not self._measured.get(local_id, False)
+        if self._seen[local_id] != key or unmeasured:
             self._republish()
 
     def _on_change(self, comparison: cmp.Comparison) -> None:
@@ -207,6 +226,9 @@ class Desk:
             for v in value["variants"]
             if v["local_id"]
         }
+        self._measured = {
+            v["local_id"]: v["measures"] is not None for v in value["variants"] if v["local_id"]
+        }
         self._publish(value)
         released = before - self.hidden()
         if released and self._released is not None:
@@ -225,6 +247,7 @@ def comparison_value(comparison: cmp.Comparison, *, blind: bool = False) -> Comp
     )
     differing = plan.differing if shown.revealed else []
     everyone = history.judgements(e.local_id for e in plan.entries if e.local_id)
+    measured = history.measures_of(e.local_id for e in plan.entries if e.local_id)
     variants: list[Variant] = []
     for entry in shown.entries:
         record = records.get(entry.local_id) if entry.local_id else None
@@ -253,6 +276,7 @@ def comparison_value(comparison: cmp.Comparison, *, blind: bool = False) -> Comp
                     for j in judged
                 ],
                 "error": seen.error,
+                "measures": variant_measures(measured.get(entry.local_id or "")),
             }
         )
     return {
@@ -264,7 +288,67 @@ def comparison_value(comparison: cmp.Comparison, *, blind: bool = False) -> Comp
         "user": history.user,
         "blind": blind,
         "revealed": shown.revealed,
+        "summary": summary_value(comparison, variants) if shown.revealed else None,
     }
+
+
+def variant_measures(stored: Mapping[str, Any] | None) -> VariantMeasures | None:
+    """The cell's measures (history/_measures.py), None until its video is measured."""
+    if stored is None or stored.get("error"):
+        return None
+    return cast(
+        VariantMeasures, {name: stored.get(name) for name in VariantMeasures.__annotations__}
+    )
+
+
+def summary_value(comparison: cmp.Comparison, variants: list[Variant]) -> ComparisonSummary | None:
+    """The summary panel's data, once no variant runs any more (the test is not free)."""
+    if not comparison.plan.differing or any(v["status"] in _RUNNING for v in variants):
+        return None
+    found = summarise_plan(comparison.history, comparison.plan, measure=False)
+    axes: list[SummaryAxis] = []
+    for axis in found.axes:
+        levels: list[SummaryLevel] = [
+            {
+                "value": summary_text(level.value),
+                "labels": level.labels,
+                "rating_mean": level.rating_mean,
+                "rating_count": level.rating_count,
+                "measures": cast(
+                    VariantMeasures,
+                    {n: level.measures.get(n) for n in VariantMeasures.__annotations__},
+                ),
+                "credits": level.credits,
+            }
+            for level in axis.levels
+        ]
+        test = axis.test
+        axes.append(
+            {
+                "axis": axis.axis,
+                "levels": levels,
+                "best": {k: None if v is None else summary_text(v) for k, v in axis.best.items()},
+                "test": {
+                    "test": test.test,
+                    "p_value": test.p_value,
+                    "significant": test.significant,
+                    "enough": test.enough,
+                    "note": test.note,
+                },
+            }
+        )
+    return {"axes": axes}
+
+
+_RUNNING: Final = frozenset(str(s) for s in (*ACTIVE, Status.QUEUED))
+
+
+def summary_text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def short_params(params: Mapping[str, Any], names: list[str]) -> dict[str, Any]:

@@ -138,6 +138,20 @@ class RaterRating(TypedDict):
     note: str
 
 
+class VariantMeasures(TypedDict):
+    """The measures of a variant's video (docs/measures.md); None until measured."""
+
+    first_frame_match: float | None
+    last_frame_match: float | None
+    motion: float | None
+    flicker: float | None
+    frozen_share: float | None
+    cuts: int | None
+    sharpness: float | None
+    text_alignment: float | None
+    aesthetic: float | None
+
+
 class Variant(TypedDict):
     local_id: str | None
     label: str  # in blind mode, until the viewer rated all: a neutral A, B, ... in shown order
@@ -154,6 +168,39 @@ class Variant(TypedDict):
     rating_count: int
     raters: list[RaterRating]  # by user, alphabetically
     error: ErrorInfo | None
+    measures: VariantMeasures | None  # None until its video is measured
+
+
+class SummaryTest(TypedDict):
+    """Whether an axis's levels differ in rating by more than noise (compare/_summary.py)."""
+
+    test: str
+    p_value: float | None
+    significant: bool
+    enough: bool  # every level had enough ratings to test
+    note: str
+
+
+class SummaryLevel(TypedDict):
+    value: str  # the level as text
+    labels: list[str]
+    rating_mean: float | None
+    rating_count: int
+    measures: VariantMeasures
+    credits: float | None
+
+
+class SummaryAxis(TypedDict):
+    axis: str
+    levels: list[SummaryLevel]
+    best: dict[str, str | None]  # figure -> the best level's value (None: a tie)
+    test: SummaryTest
+
+
+class ComparisonSummary(TypedDict):
+    """What the comparison showed per axis (`compare_summary`); only once revealed."""
+
+    axes: list[SummaryAxis]
 
 
 class Comparison(TypedDict):
@@ -165,6 +212,7 @@ class Comparison(TypedDict):
     user: str  # the viewer, whose rating each variant's `rating` is
     blind: bool  # blind judging asked for (`compare_blind`, studio.compare(blind=True))
     revealed: bool  # false while blind and the viewer has not rated every variant
+    summary: ComparisonSummary | None  # None while blind, or while variants still run
 
 
 class CostEstimate(TypedDict):
@@ -428,7 +476,12 @@ SHAPES: Final = (
     TaskCard,
     HistoryRow,
     RaterRating,
+    VariantMeasures,
     Variant,
+    SummaryTest,
+    SummaryLevel,
+    SummaryAxis,
+    ComparisonSummary,
     Comparison,
     CostEstimate,
     Spending,

@@ -30,6 +30,7 @@ from ..models import VideoRequest
 from ..pictures import Picture, is_url, load_local_picture, read_picture
 from ..runner import Runner, card_from_record
 from ._backend import Backend, choose_backend
+from ._batching import BatchMethods
 from ._clips import last_frame_picture, stitch_records
 from ._comparing import ComparisonMethods
 from ._desk import Desk
@@ -53,7 +54,7 @@ class _Shown:
 _SHOWN = _Shown()
 
 
-class Studio(ComparisonMethods, SpendingViews, anywidget.AnyWidget):
+class Studio(ComparisonMethods, BatchMethods, SpendingViews, anywidget.AnyWidget):
     """Pick frames, write a prompt, press Generate, watch it run, play the video inline.
 
     With no key (argument or FOXAPI_API_KEY) it runs on the built-in simulator and says so.
@@ -264,13 +265,24 @@ class Studio(ComparisonMethods, SpendingViews, anywidget.AnyWidget):
         """Follow unfinished tasks of the history to their end (done at start by default)."""
         return self._run(self.runner.resume())
 
-    def history_df(self, *, user: str | _Shown | None = _SHOWN, **filters: Any) -> Any:
-        """The history as a pandas DataFrame, with each task's author in the `user` column.
+    def history_df(
+        self, *, user: str | _Shown | None = _SHOWN, measure: bool = False, **filters: Any
+    ) -> Any:
+        """The history as a pandas DataFrame, with each task's author in the `user` column and
+        the measures of each video (docs/measures.md; taken when a video is saved).
 
         Filters: status, since, text, group_id, and `user`: `"me"` (my tasks), a user name, or
-        None (everyone's); by default the studio's `show=` choice (the user's own tasks)."""
+        None (everyone's); by default the studio's `show=` choice (the user's own tasks).
+        `measure=True` first measures the listed videos saved before measures existed (each
+        once; a decode of every frame, about a second for a 10 s 1080p clip)."""
         chosen = self.shown_user if isinstance(user, _Shown) else user
-        return self.history.df(user=chosen, **filters)
+        df = self.history.df(user=chosen, **filters)
+        if measure and df["motion"].isna().any():
+            from ..runner._measuring import measure_missing
+
+            if measure_missing(self.history, [str(i) for i in df["local_id"]]):
+                df = self.history.df(user=chosen, **filters)
+        return df
 
     def wait_all(self, timeout: float | None = None) -> None:
         """Block until every task in flight (and every queued variant of a comparison) ended."""
