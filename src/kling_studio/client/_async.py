@@ -205,10 +205,8 @@ class AsyncClient:
         self, task_id: str, *, sync_upstream: bool = False, deadline: float | None = None
     ) -> Task:
         """The task's current state (GET /v1/tasks/{id}), retried on transient failures."""
+        path = task_path(task_id)
         self._require_key()
-        if not isinstance(task_id, str) or not task_id.strip() or "/" in task_id:
-            raise InputError(Problem("task_id", f"is not a task id: {task_id!r}"))
-        path = c.TASK_PATH.format(task_id=task_id)
         params = {"sync_upstream": "true"} if sync_upstream else None
         attempt = 0
         while True:
@@ -481,6 +479,20 @@ class AsyncClient:
         problems = (await self.fetch_picture(url, field)).problems(field)
         if problems:
             raise InputError(problems)
+
+
+_TASK_ID = re.compile(c.TASK_ID_PATTERN)
+
+
+def task_path(task_id: object) -> str:
+    """GET's path for a task, or InputError when the id would not stay one path segment there
+    (`..` would send the key to `/v1`): the one place a task's URL is built."""
+    if not isinstance(task_id, str) or not _TASK_ID.fullmatch(task_id):
+        shown = repr(task_id)[:80] if isinstance(task_id, str) else type(task_id).__name__
+        raise InputError(
+            Problem("task_id", f"is not a task id: {shown} ({c.TASK_ID_RULE}); nothing was sent")
+        )
+    return c.TASK_PATH.format(task_id=task_id)
 
 
 def _as_request(request: VideoRequest | None, fields: dict[str, Any]) -> VideoRequest:
