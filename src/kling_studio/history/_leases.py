@@ -110,9 +110,10 @@ class Leases:
         following (it ended, and its video is saved or cannot be)."""
         return local_id in self.claim_all([local_id])
 
-    def claim_all(self, local_ids: Iterable[str]) -> set[str]:
+    def claim_all(self, local_ids: Iterable[str], limit: int | None = None) -> set[str]:
         """Take the leases of those tasks that are free and still need following, all in one
-        write transaction; returns the ids this kernel now follows.
+        write transaction; returns the ids this kernel now follows. `limit`: take at most
+        that many (the first free ones in the order given), leaving the rest to other kernels.
 
         One write per resume, not one per task: sixteen kernels resuming a hundred tasks at
         once would otherwise queue 1,600 writes on one SQLite lock (and a kernel gives up
@@ -147,7 +148,7 @@ class Leases:
                 .with_for_update(skip_locked=True)
             )
             current = iso(now()) or ""
-            taken = {
+            free = [
                 row.local_id
                 for row in conn.execute(query)
                 if _needs_following(row.status, row.video_url, row.video_path, row.url_expired)
@@ -158,7 +159,10 @@ class Leases:
                     or row.lease_until < current
                     or _dead_here(row.lease_owner)
                 )
-            }
+            ]
+            order = {local_id: n for n, local_id in enumerate(wanted)}
+            free.sort(key=order.__getitem__)
+            taken = set(free if limit is None else free[: max(0, limit)])
             if taken:
                 conn.execute(
                     tasks.update()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -16,6 +17,12 @@ from ._following import Following
 log = logging.getLogger("kling_studio")
 
 PARTIAL_MAX_AGE = 3600.0  # seconds untouched before a download's temporary file is a leftover
+# Claims are spread over the kernels resuming at once: a kernel takes at most as many free tasks
+# as it already follows (at least CLAIM_FIRST) per claim, and claims again after CLAIM_PAUSE while
+# its last claim was capped. Kernels started together so take turns and end with shares within a
+# claim of one another; a kernel alone takes 100 tasks in six claims (4, 4, 8, 16, 32, 64).
+CLAIM_FIRST = 4
+CLAIM_PAUSE = 0.5  # seconds: time for the other kernels' claims at the history's write lock
 
 
 class Resuming(Following):
@@ -54,24 +61,50 @@ class Resuming(Following):
             self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
         return resumed
 
-    async def _adopt(self) -> list[str]:
-        """Start following every unfinished task (and missing video) whose lease is free."""
+    async def _adopt(self, within: float | None = None) -> list[str]:
+        """Start following every unfinished task (and missing video) whose lease is free, in
+        claims that leave other kernels resuming at the same time their share. `within`:
+        seconds this may take (the heartbeat's, which must renew leases in time); what is
+        still free then is left to the next call."""
+        started = time.monotonic()
         resumed: list[str] = []
+        tried: set[str] = set()  # taken in an earlier claim of this adopt (e.g. then released)
+        limit = CLAIM_FIRST
+        while True:
+            capped = self._adopt_some(resumed, tried, limit)
+            if not capped:
+                return resumed
+            if within is not None and time.monotonic() + CLAIM_PAUSE > started + within:
+                return resumed
+            await asyncio.sleep(CLAIM_PAUSE)
+            following = sum(1 for x in self._live.values() if not x.done.is_set())
+            limit = max(CLAIM_FIRST, following)
+
+    def _adopt_some(self, resumed: list[str], tried: set[str], limit: int) -> bool:
+        """One claim of at most `limit` free tasks not in `tried`, followed from now on (their
+        ids appended to `resumed`, and to `tried`); True when the limit was reached (more may be
+        free)."""
         # Only a person can tell whether an `unknown` task without an id exists: not followed.
         unfinished = [
             r
             for r in self.history.unfinished()
-            if r.local_id not in self._live and not (r.status == "unknown" and r.task_id is None)
+            if r.local_id not in self._live
+            and r.local_id not in tried
+            and not (r.status == "unknown" and r.task_id is None)
         ]
         missing = [
             r
             for r in self.history.missing_videos()
-            if r.local_id not in self._live and r.task_id is not None and r.video_url
+            if r.local_id not in self._live
+            and r.local_id not in tried
+            and r.task_id is not None
+            and r.video_url
         ]
         # Every free lease in one write (many kernels resuming at once share one lock); a
         # task not taken is another kernel's, or ended since the lists were read.
-        taken = self.history.claim_all(r.local_id for r in [*unfinished, *missing])
+        taken = self.history.claim_all((r.local_id for r in [*unfinished, *missing]), limit)
         held_elsewhere = len(unfinished) + len(missing) - len(taken)
+        tried |= taken
         for record in unfinished:
             if record.local_id not in taken:
                 continue
@@ -97,7 +130,7 @@ class Resuming(Following):
             )
             resumed.append(record.local_id)
         self._held_elsewhere = held_elsewhere
-        return resumed
+        return len(taken) >= limit
 
     def _live_from(self, record: TaskRecord) -> Live:
         live = live_from_record(record)

@@ -254,8 +254,8 @@ class Runner(Resuming):
                 held = self.history.renew(followed)
                 for local_id in set(followed) - held:
                     self._let_go(local_id)
-                if self._adopting:
-                    await self._adopt()
+                if self._adopting:  # in claims that leave time to renew at the next beat
+                    await self._adopt(within=interval)
             except Exception:  # a busy or unreachable history: try again at the next beat
                 log.warning("renewing task leases failed", exc_info=True)
 
