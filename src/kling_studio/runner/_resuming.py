@@ -17,12 +17,13 @@ from ._following import Following
 log = logging.getLogger("kling_studio")
 
 PARTIAL_MAX_AGE = 3600.0  # seconds untouched before a download's temporary file is a leftover
-# Claims are spread over the kernels resuming at once: a kernel takes at most as many free tasks
-# as it already follows (at least CLAIM_FIRST) per claim, and claims again after CLAIM_PAUSE while
-# its last claim was capped. Kernels started together so take turns and end with shares within a
-# claim of one another; a kernel alone takes 100 tasks in six claims (4, 4, 8, 16, 32, 64).
+# Claims are spread over the kernels resuming at once: a kernel first takes at most CLAIM_FIRST
+# free tasks, then, after CLAIM_PAUSE, at most as many as it already follows per claim while its
+# last claim was capped. Kernels started together so take turns (each holds leases after its
+# first claim) and end with shares within a claim of one another. A kernel that finds no other
+# live kernel holding any of the tasks after its first claim takes the rest at once.
 CLAIM_FIRST = 4
-CLAIM_PAUSE = 0.5  # seconds: time for the other kernels' claims at the history's write lock
+CLAIM_PAUSE = 0.5  # seconds: time for the other kernels' first claims at the write lock
 
 
 class Resuming(Following):
@@ -69,7 +70,7 @@ class Resuming(Following):
         started = time.monotonic()
         resumed: list[str] = []
         tried: set[str] = set()  # taken in an earlier claim of this adopt (e.g. then released)
-        limit = CLAIM_FIRST
+        limit = max(CLAIM_FIRST, self._following())
         while True:
             capped = self._adopt_some(resumed, tried, limit)
             if not capped:
@@ -77,8 +78,10 @@ class Resuming(Following):
             if within is not None and time.monotonic() + CLAIM_PAUSE > started + within:
                 return resumed
             await asyncio.sleep(CLAIM_PAUSE)
-            following = sum(1 for x in self._live.values() if not x.done.is_set())
-            limit = max(CLAIM_FIRST, following)
+            limit = max(CLAIM_FIRST, self._following())
+
+    def _following(self) -> int:
+        return sum(1 for x in self._live.values() if not x.done.is_set())
 
     def _adopt_some(self, resumed: list[str], tried: set[str], limit: int) -> bool:
         """One claim of at most `limit` free tasks not in `tried`, followed from now on (their
@@ -102,7 +105,9 @@ class Resuming(Following):
         ]
         # Every free lease in one write (many kernels resuming at once share one lock); a
         # task not taken is another kernel's, or ended since the lists were read.
-        taken = self.history.claim_all((r.local_id for r in [*unfinished, *missing]), limit)
+        taken = self.history.claim_all(
+            (r.local_id for r in [*unfinished, *missing]), limit, unless_alone=bool(tried)
+        )
         held_elsewhere = len(unfinished) + len(missing) - len(taken)
         tried |= taken
         for record in unfinished:
