@@ -5,6 +5,7 @@ heartbeat adopts the tasks of kernels that stopped renewing their leases (they d
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -70,23 +71,36 @@ class Resuming(Following):
         started = time.monotonic()
         resumed: list[str] = []
         tried: set[str] = set()  # taken in an earlier claim of this adopt (e.g. then released)
+        # Followers start once the claims are made: running meanwhile, their polls and journal
+        # writes would hold up the pauses (and this call) on a busy machine by seconds.
+        starts: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
         limit = max(CLAIM_FIRST, self._following())
-        while True:
-            capped = self._adopt_some(resumed, tried, limit)
-            if not capped:
-                return resumed
-            if within is not None and time.monotonic() + CLAIM_PAUSE > started + within:
-                return resumed
-            await asyncio.sleep(CLAIM_PAUSE)
-            limit = max(CLAIM_FIRST, self._following())
+        try:
+            while True:
+                capped = self._adopt_some(starts, tried, limit)
+                if not capped:
+                    break
+                if within is not None and time.monotonic() + CLAIM_PAUSE > started + within:
+                    break
+                await asyncio.sleep(CLAIM_PAUSE)
+                limit = max(CLAIM_FIRST, self._following())
+        finally:  # every task claimed is followed, whatever stopped the claims
+            for local_id, follow in starts:
+                self._spawn(follow(), resumed=local_id)
+                resumed.append(local_id)
+        return resumed
 
     def _following(self) -> int:
         return sum(1 for x in self._live.values() if not x.done.is_set())
 
-    def _adopt_some(self, resumed: list[str], tried: set[str], limit: int) -> bool:
-        """One claim of at most `limit` free tasks not in `tried`, followed from now on (their
-        ids appended to `resumed`, and to `tried`); True when the limit was reached (more may be
-        free)."""
+    def _adopt_some(
+        self,
+        starts: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]],
+        tried: set[str],
+        limit: int,
+    ) -> bool:
+        """One claim of at most `limit` free tasks not in `tried`: each is added to `tried`, and
+        how to follow it to `starts`; True when the limit was reached (more may be free)."""
         # Only a person can tell whether an `unknown` task without an id exists: not followed.
         unfinished = [
             r
@@ -123,17 +137,15 @@ class Resuming(Following):
                 continue
             live = self._live_from(record)
             self._emit(live)
-            self._spawn(self._drive_resumed(live, record.task_id), resumed=record.local_id)
-            resumed.append(record.local_id)
+            starts.append(
+                (record.local_id, functools.partial(self._drive_resumed, live, record.task_id))
+            )
         for record in missing:
             if record.local_id not in taken or record.task_id is None or not record.video_url:
                 continue
             live = self._live_from(record)
-            self._spawn(
-                self._download_only(live, record.video_url, record.task_id),
-                resumed=record.local_id,
-            )
-            resumed.append(record.local_id)
+            follow = functools.partial(self._download_only, live, record.video_url, record.task_id)
+            starts.append((record.local_id, follow))
         self._held_elsewhere = held_elsewhere
         return len(taken) >= limit
 
