@@ -119,6 +119,15 @@ class Run:
     def downloaded_once(self) -> bool:
         return all(d == 1 for d in self.downloads)
 
+    @property
+    def spread(self) -> float:
+        """The busiest kernel's share of the resumed tasks against an equal share (1.0: even;
+        `kernels`: one kernel took them all)."""
+        taken = sum(self.resumed_per_kernel)
+        if not taken or not self.resumed_per_kernel:
+            return 1.0
+        return max(self.resumed_per_kernel) / (taken / len(self.resumed_per_kernel))
+
 
 def run_once(
     location: str,
@@ -277,7 +286,8 @@ def run(
                             f"per task (max {one.gets_max}), downloads {sorted(set(one.downloads))}"
                             f", {one.polled_twice} polled by two, {one.completed}/{one.tasks} "
                             f"completed ({one.unfinished_at_start} unfinished at the go), "
-                            f"{one.wall_s} s, resumed {one.resumed_per_kernel}"
+                            f"{one.wall_s} s, resumed {one.resumed_per_kernel} "
+                            f"(spread {one.spread:.2f}x)"
                         )
                 alone = median([x.gets_per_task for x in runs[1]])
                 shared = median([x.gets_per_task for x in runs[kernels]])
@@ -286,6 +296,8 @@ def run(
                     "gets_per_task_alone": round(alone, 3),
                     "gets_per_task_shared": round(shared, 3),
                     "ratio": round(shared / alone, 3),
+                    # max tasks per kernel / an equal share, over the shared runs (worst)
+                    "spread": round(max(x.spread for x in runs[kernels]), 3),
                     "polled_twice": sum(x.polled_twice for x in runs[1] + runs[kernels]),
                     "downloaded_once": all(x.downloaded_once for x in runs[1] + runs[kernels]),
                     "all_completed": all(
@@ -337,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             b["gets_per_task_alone"],
             b["gets_per_task_shared"],
             f"{b['ratio']:.3f}x",
+            f"{b['spread']:.2f}x",
             "yes" if b["downloaded_once"] else "NO",
             "yes" if b["all_completed"] else "NO",
         ]
@@ -347,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         "GETs/task, 1 kernel",
         f"GETs/task, {args.kernels} kernels",
         "ratio",
+        "max tasks per kernel / equal share",
         "each downloaded once",
         "all completed",
     ]

@@ -70,10 +70,21 @@ PICTURE_FETCH_FAILED_PATTERN: Final = (
 # Upload URLs: their lifetime is not documented. An uploaded picture's URL is reused for at most
 # this long (well inside the 24 hours result URLs last), then the picture is uploaded again.
 UPLOAD_URL_REUSE_S: Final = 3600.0
+# ...and since how long FoxAPI keeps an upload is not documented (the simulator's can be
+# minutes), a cached link older than this is first asked whether it still answers (a HEAD with
+# 200), else the picture is uploaded again: a dead link costs a paid create that fails with
+# image_fetch_failed, a HEAD costs nothing.
+UPLOAD_URL_CHECK_AFTER_S: Final = 60.0
 # Task ids: the seed shows `task-unified-<created>-<8 chars>`; the format is not promised, so any
 # printable text is accepted (a space is sent as %20) except what would change the meaning of
-# GET /v1/tasks/{task_id}: a paid task whose odd id is refused is a task nobody follows.
-TASK_ID_PATTERN: Final = r"[^\x00-\x1f\x7f/\\?#%]{1,200}"
+# GET /v1/tasks/{task_id}: a paid task whose odd id is refused is a task nobody follows. The id
+# must stay one path segment: `.` and `..` are path steps (`/v1/tasks/..` is `/v1`), and
+# blanks name nothing.
+TASK_ID_PATTERN: Final = r"(?!\.{1,2}\Z)(?!\s*\Z)[^\x00-\x1f\x7f/\\?#%]{1,200}"
+TASK_ID_RULE: Final = (
+    "a task id is one path segment: not blank, not '.' or '..', at most 200 characters, "
+    "without / \\ ? # % or control characters"
+)
 # A task just created may not be readable yet on every server behind the API: a 404 for it
 # within this many seconds of its create is taken as transient and the client asks again.
 NOT_FOUND_GRACE_S: Final = 30.0

@@ -91,6 +91,11 @@ def test_every_curve_over_http(make_sim: MakeSim, curve: str) -> None:
             # The jump to 99 came after the reading before it: 99 then lasts a third of the run.
             before_99 = max(at for at, _, p in line if p < 99)
             assert took(line) - before_99 >= 0.28 * took(line), line
+    if curve == "stuck":
+        for line in lines:
+            # Even progress up to 99 at two thirds of the run, then 99 for the last third.
+            before_99 = max(at for at, _, p in line if p < 97)
+            assert took(line) - before_99 >= 0.25 * took(line), line
     if curve == "silent":
         assert values == {0, 100}, values
         assert all(any(s == "processing" for _, s, _ in line) for line in lines), (

@@ -11,7 +11,7 @@ import inspect
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -52,6 +52,7 @@ _PICTURE_FETCH = re.compile(c.PICTURE_FETCH_FAILED_PATTERN, re.IGNORECASE | re.D
 class _Uploaded:
     url: str
     at: float  # time.monotonic() of the upload
+    seen: float  # time.monotonic() when the link was last known to answer
 
 
 @dataclass(frozen=True)
@@ -206,10 +207,8 @@ class AsyncClient:
         self, task_id: str, *, sync_upstream: bool = False, deadline: float | None = None
     ) -> Task:
         """The task's current state (GET /v1/tasks/{id}), retried on transient failures."""
+        path = task_path(task_id)
         self._require_key()
-        if not isinstance(task_id, str) or not task_id.strip() or "/" in task_id:
-            raise InputError(Problem("task_id", f"is not a task id: {task_id!r}"))
-        path = c.TASK_PATH.format(task_id=task_id)
         params = {"sync_upstream": "true"} if sync_upstream else None
         attempt = 0
         while True:
@@ -394,11 +393,12 @@ class AsyncClient:
         Returns its public URL. The same bytes are uploaded once per client.
         """
         pic = picture if isinstance(picture, Picture) else load_local_picture(picture, "picture")
-        if (url := self._reusable_upload(pic.sha256)) is not None:
+        if (url := self._fresh_upload(pic.sha256)) is not None:
             return url
         self._require_key()
         async with self._upload_locks.setdefault(pic.sha256, asyncio.Lock()):
-            if (url := self._reusable_upload(pic.sha256)) is not None:  # uploaded meanwhile
+            # Uploaded meanwhile, or an older link that still answers (asked once, here).
+            if (url := await self._reusable_upload(pic.sha256)) is not None:
                 return url
             data = await self._http.request_json(
                 "POST",
@@ -413,18 +413,43 @@ class AsyncClient:
                     method="POST",
                     path=c.UPLOAD_STREAM_PATH,
                 )
-            self._uploaded[pic.sha256] = _Uploaded(url, time.monotonic())
+            at = time.monotonic()
+            self._uploaded[pic.sha256] = _Uploaded(url, at, at)
             return url
 
-    def _reusable_upload(self, sha256: str) -> str | None:
-        """The URL of an earlier upload of these bytes, unless it may have expired since."""
+    def _fresh_upload(self, sha256: str) -> str | None:
+        """The URL of an earlier upload of these bytes seen alive moments ago (no need to ask)."""
+        done = self._uploaded.get(sha256)
+        if done is None or time.monotonic() - done.seen > c.UPLOAD_URL_CHECK_AFTER_S:
+            return None
+        if time.monotonic() - done.at > c.UPLOAD_URL_REUSE_S:
+            return None
+        return done.url
+
+    async def _reusable_upload(self, sha256: str) -> str | None:
+        """The URL of an earlier upload of these bytes, unless it may have expired since: past
+        UPLOAD_URL_REUSE_S it is dropped, and past UPLOAD_URL_CHECK_AFTER_S since it was last
+        seen alive it is reused only if a HEAD still gets a 200."""
         done = self._uploaded.get(sha256)
         if done is None:
             return None
         if time.monotonic() - done.at > c.UPLOAD_URL_REUSE_S:
             del self._uploaded[sha256]
             return None
+        if time.monotonic() - done.seen > c.UPLOAD_URL_CHECK_AFTER_S:
+            if not await self._still_answers(done.url):
+                self._uploaded.pop(sha256, None)
+                return None
+            self._uploaded[sha256] = replace(done, seen=time.monotonic())
         return done.url
+
+    async def _still_answers(self, url: str) -> bool:
+        """Whether a picture's link still serves it (keyless, like FoxAPI fetching it)."""
+        try:
+            answer = await self._public.head(url, timeout=10.0, follow_redirects=True)
+        except httpx.HTTPError:
+            return False  # unknown is not alive: uploading again is always safe
+        return answer.status_code == 200
 
     async def create_voice(
         self, voice_url: str, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT
@@ -485,6 +510,20 @@ class AsyncClient:
         problems = (await self.fetch_picture(url, field)).problems(field)
         if problems:
             raise InputError(problems)
+
+
+_TASK_ID = re.compile(c.TASK_ID_PATTERN)
+
+
+def task_path(task_id: object) -> str:
+    """GET's path for a task, or InputError when the id would not stay one path segment there
+    (`..` would send the key to `/v1`): the one place a task's URL is built."""
+    if not isinstance(task_id, str) or not _TASK_ID.fullmatch(task_id):
+        shown = repr(task_id)[:80] if isinstance(task_id, str) else type(task_id).__name__
+        raise InputError(
+            Problem("task_id", f"is not a task id: {shown} ({c.TASK_ID_RULE}); nothing was sent")
+        )
+    return c.TASK_PATH.format(task_id=task_id)
 
 
 def _as_request(request: VideoRequest | None, fields: dict[str, Any]) -> VideoRequest:

@@ -8,7 +8,8 @@ seconds) only where the end is likely, rarely elsewhere. Two estimates, the bett
   widest baseline of moving readings, extrapolated to 100. The waiter sleeps most of the way to
   the predicted end, reads again, and tightens to `tail` around it.
 - **Time.** When progress says nothing (it never moved, or it stopped: a plateau such as a long
-  99), the end is `estimated_time` after the run began, give or take the spread of real
+  99, which is then treated exactly as no progress), the end is `estimated_time` after the run
+  began, give or take the spread of real
   durations around estimates (`estimate_spread`, a lognormal sigma). The waiter sleeps to the
   start of that window and polls every `tail` inside it. A run begins after the last "pending"
   reading, so a task queued for minutes is asked about rarely until it leaves the queue.
@@ -33,7 +34,7 @@ class PollPolicy:
     # Before a predicted end, sleep this fraction of the time left (re-predicting on the way).
     approach: float = 0.8
     # With a single moving reading the rate is a guess: sleep only this fraction.
-    approach_single: float = 0.7
+    approach_single: float = 0.8
     # Dense polling interval: `tail_fraction` x estimate, clamped to [min_interval, tail_max].
     # The detection delay where the end is expected is at most about this.
     tail_fraction: float = 0.05
@@ -145,9 +146,14 @@ def next_delay(policy: PollPolicy, state: PollState, now: float) -> float:
         return tail
     low, high = state.time_window(policy)
     if now < low - tail:
-        if any(r.progress > 0 for r in state.readings):
-            # Progress moved once and may move again (a jump predicts the end): approach.
+        last = state.readings[-1].progress
+        if 0 < last < 100 - 1 - policy.progress_noise:
+            # A plateau below the top (steps) may jump again, and a jump predicts the end:
+            # approach, to read it soon after.
             return _clamp(policy, (low - now) * policy.approach, tail)
+        # No progress, or progress stopped at the top (a long 99) where no move is left to
+        # predict with: the sleep of a task that never reported any, so misleading progress
+        # never costs more than none.
         return _clamp(policy, low - now, tail)
     if now <= high:
         return tail

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import HistoryError
-from ._faults import HistoryBusy
+from ._faults import HistoryBusy, HistoryUnreachable
 from ._schema import APP_ID, HEAD, REVISIONS, SCHEMA_VERSION
 from ._url import Location
 
@@ -226,23 +226,46 @@ def history_error(exc: BaseException, location: Location, busy_timeout: float) -
             f"{where[0].upper()}{where[1:]} is busy: another kernel held a lock for more than "
             f"{busy_timeout:g} s. Nothing was written; the write can be retried."
         )
-    if any(
-        word in low
-        for word in (
-            "connection refused",
-            "could not connect",
-            "timeout expired",
-            "connection failed",
-            "could not translate host name",
-            "name or service not known",
-            "server closed",
-        )
-    ):
-        return HistoryError(
+    if _unreachable(exc, low):
+        return HistoryUnreachable(
             f"Cannot reach {where}: {_first_line(text)}. Check that the server is running and "
             f"reachable at {location.host}:{location.port}, and the host and port in the URL."
         )
     return HistoryError(f"{where[0].upper()}{where[1:]} could not be used: {_first_line(text)}")
+
+
+# What libpq and psycopg say when the server cannot be reached or the connection broke.
+_UNREACHABLE: Final = (
+    "connection refused",
+    "could not connect",
+    "timeout expired",
+    "connection failed",
+    "could not translate host name",
+    "name or service not known",
+    "server closed",
+    "connection is closed",
+    "connection is lost",
+    "connection reset",
+    "broken pipe",
+    "ssl syscall",
+    "eof detected",
+    "could not receive data",
+    "could not send data",
+    "consuming input failed",
+    "terminating connection",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+)
+
+
+def _unreachable(exc: BaseException, low: str) -> bool:
+    """A server that cannot be reached now, or a connection that broke: a blip to wait out,
+    not a fault of the history. SQLAlchemy flags every error its dialect reads as a lost
+    connection (`connection_invalidated`); the words catch the connect-time ones."""
+    return bool(getattr(exc, "connection_invalidated", False)) or any(
+        word in low for word in _UNREACHABLE
+    )
 
 
 def _sqlite_error(text: str, low: str, location: Location, busy_timeout: float) -> HistoryError:

@@ -13,6 +13,13 @@ class HistoryBusy(HistoryError):
     full); the same write may succeed later. Nothing was written."""
 
 
+class HistoryUnreachable(HistoryBusy):
+    """The database server could not be reached (connection refused, closed or timed out): a
+    blip, not a lost history, so the same write may succeed once the server answers again.
+    Whether a commit cut short landed is not known: a retried write must be idempotent (the
+    journal's are: each sets a task's fields)."""
+
+
 class HistoryGone(HistoryError):
     """The history file was deleted or replaced while this program had it open: nothing more
     can be saved into it."""

@@ -110,9 +110,13 @@ class Leases:
         following (it ended, and its video is saved or cannot be)."""
         return local_id in self.claim_all([local_id])
 
-    def claim_all(self, local_ids: Iterable[str]) -> set[str]:
+    def claim_all(
+        self, local_ids: Iterable[str], limit: int | None = None, *, unless_alone: bool = False
+    ) -> set[str]:
         """Take the leases of those tasks that are free and still need following, all in one
-        write transaction; returns the ids this kernel now follows.
+        write transaction; returns the ids this kernel now follows. `limit`: take at most
+        that many (the first free ones in the order given), leaving the rest to other kernels;
+        with `unless_alone`, no limit when no other live kernel holds any of these tasks.
 
         One write per resume, not one per task: sixteen kernels resuming a hundred tasks at
         once would otherwise queue 1,600 writes on one SQLite lock (and a kernel gives up
@@ -147,18 +151,26 @@ class Leases:
                 .with_for_update(skip_locked=True)
             )
             current = iso(now()) or ""
-            taken = {
-                row.local_id
-                for row in conn.execute(query)
-                if _needs_following(row.status, row.video_url, row.video_path, row.url_expired)
-                and (
+            free: list[str] = []
+            others = False  # another live kernel holds one of them
+            for row in conn.execute(query):
+                if not _needs_following(row.status, row.video_url, row.video_path, row.url_expired):
+                    continue
+                if (
                     row.lease_owner is None
                     or row.lease_owner == self.owner
                     or row.lease_until is None
                     or row.lease_until < current
                     or _dead_here(row.lease_owner)
-                )
-            }
+                ):
+                    free.append(row.local_id)
+                else:
+                    others = True
+            order = {local_id: n for n, local_id in enumerate(wanted)}
+            free.sort(key=order.__getitem__)
+            if limit is not None and not (unless_alone and not others):
+                free = free[: max(0, limit)]
+            taken = set(free)
             if taken:
                 conn.execute(
                     tasks.update()

@@ -1,8 +1,9 @@
 """A paid task's history writes are never lost: made at once, or held in order and retried until
 the history takes them, while the task goes on.
 
-Another program holding the write lock or a full disk (`HistoryBusy`) only delays a write; the
-task's card says the history is behind until it lands. A history whose file was deleted or
+Another program holding the write lock, a full disk or a database server that cannot be reached
+for a while (`HistoryBusy` and its `HistoryUnreachable`) only delays a write; the task's card
+says the history is behind until it lands. A history whose file was deleted or
 replaced can never take it: that is said once, and the task is followed in memory.
 """
 
@@ -47,9 +48,9 @@ class Journal:
     def __init__(self, emit: Callable[[Any], None], tasks: set[asyncio.Task[None]]) -> None:
         self._emit = emit
         self._tasks = tasks
-        # Set while a held write waits for the lock: other tasks' writes are then held at once
-        # rather than each blocking the loop for the history's busy timeout.
-        self._busy = False
+        # Set while a held write waits for the lock or the server: other tasks' writes are then
+        # held at once rather than each blocking the loop for the history's busy timeout.
+        self._busy: HistoryBusy | None = None
 
     def write(self, task: Journalled, kind: str, write: Callable[[], object]) -> None:
         """Make a history write now or, when the history cannot take it, hold it (after the
@@ -60,11 +61,10 @@ class Journal:
                 write()
                 return
             except HistoryError as exc:
-                self._busy = isinstance(exc, HistoryBusy)
-                self._say(task, exc, final=not self._busy)
+                self._busy = exc if isinstance(exc, HistoryBusy) else None
+                self._say(task, exc, final=self._busy is None)
         elif not held.pending:
-            message = "the history is busy (another program holds its write lock)."
-            self._say(task, HistoryBusy(message), final=False)
+            self._say(task, self._busy or HistoryBusy("the history is busy."), final=False)
         if kind == "update" and held.pending and held.pending[-1][0] == "update":
             held.pending[-1] = (kind, write)  # a newer view of the task replaces an older one
         else:
@@ -90,8 +90,8 @@ class Journal:
             try:
                 # A busy lock makes SQLite wait (busy_timeout): not on the loop.
                 await asyncio.to_thread(held.pending[0][1])
-            except HistoryBusy as exc:
-                self._busy = True
+            except HistoryBusy as exc:  # a lock, a full disk, a server out of reach: it passes
+                self._busy = exc
                 self._say(task, exc, final=False)
                 delay = min(RETRY_MAX, delay * 2)
                 continue
@@ -107,7 +107,7 @@ class Journal:
                 )
                 return
             held.pending.pop(0)
-            self._busy = False
+            self._busy = None
         if held.error is not None:
             held.error = None
             self._emit(task)

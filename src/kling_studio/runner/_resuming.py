@@ -5,7 +5,9 @@ heartbeat adopts the tasks of kernels that stopped renewing their leases (they d
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -16,6 +18,13 @@ from ._following import Following
 log = logging.getLogger("kling_studio")
 
 PARTIAL_MAX_AGE = 3600.0  # seconds untouched before a download's temporary file is a leftover
+# Claims are spread over the kernels resuming at once: a kernel first takes at most CLAIM_FIRST
+# free tasks, then, after CLAIM_PAUSE, at most as many as it already follows per claim while its
+# last claim was capped. Kernels started together so take turns (each holds leases after its
+# first claim) and end with shares within a claim of one another. A kernel that finds no other
+# live kernel holding any of the tasks after its first claim takes the rest at once.
+CLAIM_FIRST = 4
+CLAIM_PAUSE = 0.5  # seconds: time for the other kernels' first claims at the write lock
 
 
 class Resuming(Following):
@@ -56,24 +65,67 @@ class Resuming(Following):
             self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
         return resumed
 
-    async def _adopt(self) -> list[str]:
-        """Start following every unfinished task (and missing video) whose lease is free."""
+    async def _adopt(self, within: float | None = None) -> list[str]:
+        """Start following every unfinished task (and missing video) whose lease is free, in
+        claims that leave other kernels resuming at the same time their share. `within`:
+        seconds this may take (the heartbeat's, which must renew leases in time); what is
+        still free then is left to the next call."""
+        started = time.monotonic()
         resumed: list[str] = []
+        tried: set[str] = set()  # taken in an earlier claim of this adopt (e.g. then released)
+        # Followers start once the claims are made: running meanwhile, their polls and journal
+        # writes would hold up the pauses (and this call) on a busy machine by seconds.
+        starts: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
+        limit = max(CLAIM_FIRST, self._following())
+        try:
+            while True:
+                capped = self._adopt_some(starts, tried, limit)
+                if not capped:
+                    break
+                if within is not None and time.monotonic() + CLAIM_PAUSE > started + within:
+                    break
+                await asyncio.sleep(CLAIM_PAUSE)
+                limit = max(CLAIM_FIRST, self._following())
+        finally:  # every task claimed is followed, whatever stopped the claims
+            for local_id, follow in starts:
+                self._spawn(follow(), resumed=local_id)
+                resumed.append(local_id)
+        return resumed
+
+    def _following(self) -> int:
+        return sum(1 for x in self._live.values() if not x.done.is_set())
+
+    def _adopt_some(
+        self,
+        starts: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]],
+        tried: set[str],
+        limit: int,
+    ) -> bool:
+        """One claim of at most `limit` free tasks not in `tried`: each is added to `tried`, and
+        how to follow it to `starts`; True when the limit was reached (more may be free)."""
         # Only a person can tell whether an `unknown` task without an id exists: not followed.
         unfinished = [
             r
             for r in self.history.unfinished()
-            if r.local_id not in self._live and not (r.status == "unknown" and r.task_id is None)
+            if r.local_id not in self._live
+            and r.local_id not in tried
+            and not (r.status == "unknown" and r.task_id is None)
         ]
         missing = [
             r
             for r in self.history.missing_videos()
-            if r.local_id not in self._live and r.task_id is not None and r.video_url
+            if r.local_id not in self._live
+            and r.local_id not in tried
+            and r.task_id is not None
+            and r.video_url
         ]
         # Every free lease in one write (many kernels resuming at once share one lock); a
         # task not taken is another kernel's, or ended since the lists were read.
-        taken = self.history.claim_all(r.local_id for r in [*unfinished, *missing])
+        taken = self.history.claim_all(
+            (r.local_id for r in [*unfinished, *missing]), limit, unless_alone=bool(tried)
+        )
         held_elsewhere = len(unfinished) + len(missing) - len(taken)
+        tried |= taken
         for record in unfinished:
             if record.local_id not in taken:
                 continue
@@ -87,19 +139,17 @@ class Resuming(Following):
                 continue
             live = self._live_from(record)
             self._emit(live)
-            self._spawn(self._drive_resumed(live, record.task_id), resumed=record.local_id)
-            resumed.append(record.local_id)
+            starts.append(
+                (record.local_id, functools.partial(self._drive_resumed, live, record.task_id))
+            )
         for record in missing:
             if record.local_id not in taken or record.task_id is None or not record.video_url:
                 continue
             live = self._live_from(record)
-            self._spawn(
-                self._download_only(live, record.video_url, record.task_id),
-                resumed=record.local_id,
-            )
-            resumed.append(record.local_id)
+            follow = functools.partial(self._download_only, live, record.video_url, record.task_id)
+            starts.append((record.local_id, follow))
         self._held_elsewhere = held_elsewhere
-        return resumed
+        return len(taken) >= limit
 
     def _live_from(self, record: TaskRecord) -> Live:
         live = live_from_record(record)

@@ -296,8 +296,8 @@ class Runner(Resuming):
                 held = self.history.renew(followed)
                 for local_id in set(followed) - held:
                     self._let_go(local_id)
-                if self._adopting:
-                    await self._adopt()
+                if self._adopting:  # one claim a beat: the next renewal must come on time
+                    await self._adopt(within=0.0)
             except Exception:  # a busy or unreachable history: try again at the next beat
                 log.warning("renewing task leases failed", exc_info=True)
 

@@ -9,6 +9,8 @@ simulator can play each one (``Simulator(progress=NAME)``, ``kling-studio simula
 - ``queued``: "pending" with progress 0 for up to three estimates (uniform), then an ``even`` run.
 - ``steps``: progress jumps 0 -> 25 -> 50 -> 75 -> 99 and sits at 99 for the last third.
 - ``silent``: progress stays 0 until the task is done.
+- ``stuck``: progress grows evenly as if the run took two thirds of its length, then sits at 99
+  for the last third (progress that misleads: it predicts an end that does not come).
 
 Every curve scatters the run around its nominal length the same way: a lognormal factor
 (sigma 0.15, clipped to 0.7x..1.4x), drawn first from the task's own random stream so that the
@@ -25,6 +27,7 @@ SCATTER_SIGMA = 0.15
 SCATTER_CLIP = (0.7, 1.4)
 QUEUE_ESTIMATES = 3.0  # "queued": pending for up to this many estimates
 STEPS = ((0.15, 25), (0.35, 50), (0.5, 75), (2 / 3, 99))  # (fraction of the run, progress)
+STUCK_AT = 2 / 3  # "stuck": the fraction of the run at which progress reaches 99 and stays
 NOISE = 1.5  # points of noise on "even" readings
 
 
@@ -41,7 +44,7 @@ class Curve:
     name: str
     length: float = 1.0  # the nominal run, in estimates
     queued: bool = False  # pending for up to QUEUE_ESTIMATES estimates first
-    shape: str = "even"  # "even", "steps" or "silent"
+    shape: str = "even"  # "even", "steps", "stuck" or "silent"
 
     def plan(self, estimate: float, rng: random.Random, queue_rng: random.Random) -> Plan:
         """Draws from `rng` exactly as the simulator always has (scatter, then pending share);
@@ -61,6 +64,8 @@ class Curve:
         if self.shape == "steps":
             return max((p for at, p in STEPS if fraction >= at), default=0)
         noise = rng.uniform(-NOISE, NOISE) if noisy else 0.0
+        if self.shape == "stuck":
+            fraction = min(1.0, fraction / STUCK_AT)
         return min(99, max(0, math.floor(100 * fraction + noise)))
 
 
@@ -73,6 +78,7 @@ CURVES = {
         Curve("queued", queued=True),
         Curve("steps", shape="steps"),
         Curve("silent", shape="silent"),
+        Curve("stuck", shape="stuck"),
     )
 }
 EVEN = CURVES["even"]
