@@ -75,6 +75,16 @@ def test_four_times_fewer_gets_on_every_curve_and_a_quick_end_where_progress_is_
         assert p95 <= 1.5, p95
 
 
+@pytest.mark.parametrize("curve", ["steps", "stuck"])
+def test_misleading_progress_is_noticed_no_later_than_no_progress(curve: str) -> None:
+    """Big steps ending on a long 99, or a 99 for the last third: a guess from one value must
+    not sleep past where the estimate alone would look (steps was 2.1x silent's p95 when the
+    single-value approach was raised without that cap)."""
+    _, p95 = follow_curve(curve, 4000)
+    _, silent_p95 = follow_curve("silent", 4000)
+    assert p95 <= silent_p95 + 1e-9, (curve, p95, silent_p95)
+
+
 def test_progress_stuck_at_99_costs_no_more_than_no_progress() -> None:
     stuck_ratio, stuck_p95 = follow_curve("stuck", 4000)
     _, silent_p95 = follow_curve("silent", 4000)

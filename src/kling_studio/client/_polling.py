@@ -33,8 +33,9 @@ class PollPolicy:
     first_look: float = 0.3
     # Before a predicted end, sleep this fraction of the time left (re-predicting on the way).
     approach: float = 0.8
-    # With a single moving reading the rate is a guess: sleep only this fraction.
-    approach_single: float = 0.8
+    # With a single moving reading the rate is a guess: sleep this fraction, and never past
+    # where the estimate alone would look (a step that predicts a late end must not delay).
+    approach_single: float = 0.9
     # Dense polling interval: `tail_fraction` x estimate, clamped to [min_interval, tail_max].
     # The detection delay where the end is expected is at most about this.
     tail_fraction: float = 0.05
@@ -140,10 +141,19 @@ def next_delay(policy: PollPolicy, state: PollState, now: float) -> float:
     if predicted is not None:
         _, soonest, single = predicted
         remaining = soonest - now
-        if remaining > tail:
-            approach = policy.approach_single if single else policy.approach
-            return _clamp(policy, remaining * approach, tail)
-        return tail
+        if remaining <= tail:
+            return tail
+        if not single:
+            return _clamp(policy, remaining * policy.approach, tail)
+        # One value (a first reading, or a step): its rate is a guess that may put the end
+        # late; never sleep past where the estimate alone would look.
+        guess = _clamp(policy, remaining * policy.approach_single, tail)
+        return min(guess, _time_delay(policy, state, now, tail))
+    return _time_delay(policy, state, now, tail)
+
+
+def _time_delay(policy: PollPolicy, state: PollState, now: float, tail: float) -> float:
+    """The sleep when only the estimate is to go by (no progress, or progress that stalled)."""
     low, high = state.time_window(policy)
     if now < low - tail:
         last = state.readings[-1].progress
