@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
 # Sets up, then runs every check and test: lint, type checks, vitest, pytest (simulator over
 # loopback, real kernels, nbval notebooks, and the real-browser tests).
+#
+# pytest runs on KLING_STUDIO_TEST_WORKERS pytest-xdist workers (default 4: most tests wait on
+# kernels, browsers and sockets rather than on the 2 cores); 0 runs it in this one process.
+# --dist loadgroup keeps a notebook's cells, and a module that shares a module fixture, on one
+# worker (tests/conftest.py). Arguments are passed to pytest: `bash scripts/test.sh tests/client -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
 
-echo "== ruff"; .venv/bin/ruff check .
-echo "== ruff format"; .venv/bin/ruff format --check .
-echo "== mypy"; .venv/bin/mypy
-echo "== tsc"; npx --no-install tsc --noEmit
-echo "== vitest"; npx --no-install vitest run
-echo "== pytest"
-exec .venv/bin/pytest "$@"
+stage_start=$SECONDS
+stage() {  # prints how long the previous stage took, then the next one's name
+  echo "   ($((SECONDS - stage_start)) s)"
+  stage_start=$SECONDS
+  echo "== $1"
+}
+
+echo "== setup"; bash scripts/setup.sh
+stage "ruff"; .venv/bin/ruff check .
+stage "ruff format"; .venv/bin/ruff format --check .
+stage "mypy"; .venv/bin/mypy
+stage "tsc"; npx --no-install tsc --noEmit
+stage "vitest"; npx --no-install vitest run
+stage "pytest"
+workers="${KLING_STUDIO_TEST_WORKERS:-4}"
+status=0
+.venv/bin/pytest -n "$workers" --dist loadgroup "$@" || status=$?
+echo "   ($((SECONDS - stage_start)) s; whole run $SECONDS s)"
+exit "$status"
