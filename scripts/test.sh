@@ -5,7 +5,7 @@
 # pytest runs on KLING_STUDIO_TEST_WORKERS pytest-xdist workers (default 4: most tests wait on
 # kernels, browsers and sockets rather than on the 2 cores); 0 runs it in this one process.
 # --dist loadgroup keeps a notebook's cells, and a module that shares a module fixture, on one
-# worker (tests/conftest.py). Arguments are passed to pytest: `bash scripts/test.sh tests/client -x`.
+# worker (tests/conftest.py). Arguments go to pytest: `bash scripts/test.sh tests/client -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,9 +19,18 @@ stage() {  # prints how long the previous stage took, then the next one's name
 echo "== setup"; bash scripts/setup.sh
 stage "ruff"; .venv/bin/ruff check .
 stage "ruff format"; .venv/bin/ruff format --check .
-stage "mypy"; .venv/bin/mypy
+# mypy (one core, the longest check) runs beside tsc and vitest; its output follows theirs.
+mypy_log="$(mktemp)"
+.venv/bin/mypy >"$mypy_log" 2>&1 &
+mypy_pid=$!
+trap 'kill "$mypy_pid" 2>/dev/null || true; rm -f "$mypy_log"' EXIT
 stage "tsc"; npx --no-install tsc --noEmit
 stage "vitest"; npx --no-install vitest run
+stage "mypy (started beside tsc)"
+mypy_status=0
+wait "$mypy_pid" || mypy_status=$?
+cat "$mypy_log"
+((mypy_status == 0)) || exit "$mypy_status"
 stage "pytest"
 workers="${KLING_STUDIO_TEST_WORKERS:-4}"
 status=0
