@@ -8,37 +8,6 @@ from pathlib import Path
 
 import pytest
 
-# Fixtures of these scopes are shared by several tests of one module (or its package): under
-# pytest-xdist those tests stay on one worker, in their order, so the fixture is set up once.
-_SHARED_SCOPES = frozenset({"class", "module", "package"})
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for `--dist loadgroup` (scripts/test.sh runs the suite on several workers).
-
-    Everything else is spread test by test. A notebook's cells run in order in one kernel
-    (nbval), so a notebook is one group; a test module whose tests share a module, class or
-    package fixture (a simulator, a kernel that ran the quickstart, Chromium) is one group.
-    Session fixtures (the PostgreSQL server, the Jupyter server) are per worker instead.
-    """
-    for item in items:
-        group = _shared_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-def _shared_group(item: pytest.Item) -> str | None:
-    if type(item).__name__ == "IPyNbCell":  # nbval: the cells of one notebook
-        return item.parent.nodeid if item.parent is not None else None
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return None
-    shared = any(
-        defs and defs[-1].scope in _SHARED_SCOPES for defs in info.name2fixturedefs.values()
-    )
-    module = item.getparent(pytest.Module)
-    return module.nodeid if shared and module is not None else None
-
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
