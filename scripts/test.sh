@@ -6,7 +6,8 @@
 # kernels, browsers and sockets rather than on the 2 cores); 0 runs it in this one process.
 # --dist loadscope sends a module's tests (a notebook's cells) to one worker, in their order: a
 # module fixture is set up once, and nbval runs a notebook's cells in one kernel. (loadgroup
-# cannot group: xdist 3.8 renames test ids in a way pytest 9 ignores.)
+# cannot group: xdist 3.8 renames test ids in a way pytest 9 ignores.) --no-loadscope-reorder
+# sends modules in collection order, so the slow browser modules start first instead of last.
 # Arguments go to pytest: `bash scripts/test.sh tests/client -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,4 +41,4 @@ stage "pytest (after $SECONDS s of set-up and checks)"
 # report feeds `python -m benchmarks.suite_time` (where the suite's time goes).
 workers="${KLING_STUDIO_TEST_WORKERS:-4}"
 report="${KLING_STUDIO_ARTIFACTS:-artifacts}/pytest.xml"
-exec .venv/bin/pytest -n "$workers" --dist loadscope --junitxml="$report" "$@"
+exec .venv/bin/pytest -n "$workers" --dist loadscope --no-loadscope-reorder --junitxml="$report" "$@"

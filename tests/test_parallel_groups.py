@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DIST = ["--dist", "loadscope"]
+DIST = ["--dist", "loadscope", "--no-loadscope-reorder"]
 
 SHARED = """
 import os, time
