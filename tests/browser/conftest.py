@@ -4,7 +4,8 @@
   /notebooks), kernel = this Python (the project's .venv), no FOXAPI_API_KEY, KLING_STUDIO_HOME
   in a temporary folder. Override `jupyter_server_env` to add server-wide variables; pass `env=`
   to `harness.copy_notebook` for per-notebook ones. Its log ends up in
-  $KLING_STUDIO_ARTIFACTS/jupyter-server.log.
+  $KLING_STUDIO_ARTIFACTS/jupyter-server.log (jupyter-server-gw0.log... under pytest-xdist,
+  where each worker has its own server).
 - `browser` (package): headless Chromium through Playwright's sync API.
 - `page` (function): a fresh browser context; its console is collected in `console_log`; a
   failing test leaves a screenshot and the console in $KLING_STUDIO_ARTIFACTS/screenshots/.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -116,7 +118,10 @@ def jupyter_server(jupyter_server_env: dict[str, str]) -> Iterator[harness.Jupyt
     finally:
         server.stop()
         with contextlib.suppress(OSError):
-            dest = harness.artifacts_dir() / "jupyter-server.log"
+            # One server per pytest-xdist worker, so one log each (gw0, gw1...).
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+            name = f"jupyter-server-{worker}.log" if worker else "jupyter-server.log"
+            dest = harness.artifacts_dir() / name
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(server.log_path, dest)
         shutil.rmtree(server.base_dir, ignore_errors=True)

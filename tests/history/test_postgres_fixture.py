@@ -29,8 +29,10 @@ def test_no_binaries_skip_locally_and_fail_when_required(
             KLING_STUDIO_POSTGRES_BIN=str(tmp_path / "no-postgres-here"),
             KLING_STUDIO_REQUIRE_POSTGRES=required,
         )
+        # Without the project's addopts and nbval: nbval's imports alone cost ~3 s of CPU.
+        quick = ["-o", "addopts=", "-p", "no:nbval", "-p", "no:cacheprovider"]
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", str(probe), "-q", "-p", "no:randomly"],
+            [sys.executable, "-m", "pytest", str(probe), "-q", "-p", "no:randomly", *quick],
             cwd=here.parents[1],
             env=env,
             capture_output=True,

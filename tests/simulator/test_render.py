@@ -140,7 +140,9 @@ def test_render_speed(tmp_path: Path) -> None:
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     print(f"5 s clip: {cpu:.3f} s CPU, {wall:.3f} s wall")
     assert out.path.exists() and not out.cached
-    assert wall < 2.0  # generous: shared CI machines are slow; typically ~0.2 s
+    # CPU, not wall time: the suite runs on several workers sharing 2 cores, so the wall clock
+    # measures the neighbours as much as the render. Generous; typically ~0.3 s.
+    assert cpu < 2.0
     again = renderer.render(job)
     assert again.cached and again.path == out.path
     first_frame = frames(out.path)[0]
