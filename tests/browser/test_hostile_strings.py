@@ -224,7 +224,10 @@ TRACES_JS = """() => {
     imgX: document.querySelectorAll('img[src="x"]').length,
     handlers: all.filter((e) => [...e.attributes].some((a) => /^on/i.test(a.name)))
       .map((e) => e.outerHTML.slice(0, 200)),
+    // The comparison's own charts are <svg>s that hold the prompts as text (escaped in their
+    // outerHTML); anything a payload made inside them is still an element and still caught.
     payloadElements: all.filter((e) => /^(script|svg|iframe|marquee|b|i|u)$/i.test(e.tagName)
+        && e.getAttribute('data-testid') !== 'kls-summary-chart'
         && /__pwned|FAIL-ME|>bad<|is refused|>refused</.test(e.outerHTML))
       .map((e) => e.outerHTML.slice(0, 200)),
     badSources: srcs.filter((s) => /^\\s*(javascript|data:text|vbscript)/i.test(s || '')

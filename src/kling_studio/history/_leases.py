@@ -110,13 +110,10 @@ class Leases:
         following (it ended, and its video is saved or cannot be)."""
         return local_id in self.claim_all([local_id])
 
-    def claim_all(
-        self, local_ids: Iterable[str], limit: int | None = None, *, unless_alone: bool = False
-    ) -> set[str]:
+    def claim_all(self, local_ids: Iterable[str], limit: int | None = None) -> set[str]:
         """Take the leases of those tasks that are free and still need following, all in one
         write transaction; returns the ids this kernel now follows. `limit`: take at most
-        that many (the first free ones in the order given), leaving the rest to other kernels;
-        with `unless_alone`, no limit when no other live kernel holds any of these tasks.
+        that many (the first free ones in the order given), leaving the rest to other kernels.
 
         One write per resume, not one per task: sixteen kernels resuming a hundred tasks at
         once would otherwise queue 1,600 writes on one SQLite lock (and a kernel gives up
@@ -152,7 +149,6 @@ class Leases:
             )
             current = iso(now()) or ""
             free: list[str] = []
-            others = False  # another live kernel holds one of them
             for row in conn.execute(query):
                 if not _needs_following(row.status, row.video_url, row.video_path, row.url_expired):
                     continue
@@ -164,11 +160,9 @@ class Leases:
                     or _dead_here(row.lease_owner)
                 ):
                     free.append(row.local_id)
-                else:
-                    others = True
             order = {local_id: n for n, local_id in enumerate(wanted)}
             free.sort(key=order.__getitem__)
-            if limit is not None and not (unless_alone and not others):
+            if limit is not None:
                 free = free[: max(0, limit)]
             taken = set(free)
             if taken:

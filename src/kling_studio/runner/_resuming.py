@@ -21,10 +21,11 @@ PARTIAL_MAX_AGE = 3600.0  # seconds untouched before a download's temporary file
 # Claims are spread over the kernels resuming at once: a kernel first takes at most CLAIM_FIRST
 # free tasks, then, after CLAIM_PAUSE, at most as many as it already follows per claim while its
 # last claim was capped. Kernels started together so take turns (each holds leases after its
-# first claim) and end with shares within a claim of one another. A kernel that finds no other
-# live kernel holding any of the tasks after its first claim takes the rest at once.
+# first claim) and end with shares within a claim of one another; a kernel alone doubles its
+# share each pause (100 tasks in 5 pauses). There is no "alone, take the rest" shortcut: on a
+# loaded machine the others' first claims come late, and the shortcut gave one kernel all.
 CLAIM_FIRST = 4
-CLAIM_PAUSE = 0.5  # seconds: time for the other kernels' first claims at the write lock
+CLAIM_PAUSE = 1.0  # seconds: time for the other kernels' first claims at the write lock
 
 
 class Resuming(Following):
@@ -121,9 +122,7 @@ class Resuming(Following):
         ]
         # Every free lease in one write (many kernels resuming at once share one lock); a
         # task not taken is another kernel's, or ended since the lists were read.
-        taken = self.history.claim_all(
-            (r.local_id for r in [*unfinished, *missing]), limit, unless_alone=bool(tried)
-        )
+        taken = self.history.claim_all((r.local_id for r in [*unfinished, *missing]), limit)
         held_elsewhere = len(unfinished) + len(missing) - len(taken)
         tried |= taken
         for record in unfinished:
