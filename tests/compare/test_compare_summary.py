@@ -4,7 +4,6 @@ level per figure, and the permutation test of the ratings (exact p-values checke
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,9 @@ from kling_studio import compare as cmp
 from kling_studio.compare._summary import permutation_test
 from kling_studio.history._store import History
 from kling_studio.runner import Runner
-from kling_studio.simulator import Simulator
 
-from .test_compare import FAST, base
+from .test_compare import base
+from .test_judging_together import parts  # noqa: F401 (ada's runner on a SQLite history)
 
 
 def test_two_levels_get_the_exact_two_sided_p_value() -> None:
@@ -45,20 +44,9 @@ def test_three_levels_use_the_spread_of_their_means_reproducibly() -> None:
     assert not flat.significant
 
 
-@pytest.fixture
-async def parts(sim: Simulator, tmp_path: Path) -> AsyncIterator[tuple[Runner, AsyncClient]]:
-    sim.set_faults(None)
-    history = History(tmp_path / "h.sqlite3", user="ada")
-    client = AsyncClient(sim.api_key, sim.base_url, poll_policy=FAST)
-    runner = Runner(client, history)
-    yield runner, client
-    await runner.aclose()
-    await client.aclose()
-    history.close()
-
-
 async def test_a_summary_per_axis_with_ratings_measures_credits_and_the_test(
-    parts: tuple[Runner, AsyncClient], tmp_path: Path
+    parts: tuple[Runner, AsyncClient],  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     runner, client = parts
     grid = cmp.plan_grid(base(), prompts=["a calm lake", "a stormy sea"], durations=[5, 10])
@@ -100,7 +88,7 @@ async def test_a_summary_per_axis_with_ratings_measures_credits_and_the_test(
 
 
 async def test_a_summary_with_one_rater_says_it_cannot_tell(
-    parts: tuple[Runner, AsyncClient],
+    parts: tuple[Runner, AsyncClient],  # noqa: F811
 ) -> None:
     runner, client = parts
     comparison = await cmp.run_grid(runner, client, cmp.plan_grid(base(), durations=[5, 10]))

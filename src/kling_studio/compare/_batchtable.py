@@ -21,8 +21,15 @@ from typing import TYPE_CHECKING, Any, Final
 from .. import contract as c
 from ..errors import InputError, Problem
 from ..models import VideoRequest
-from ..pictures import Picture, is_url, load_local_picture
-from ._plan import Variant, _compare_keys, identity_hash, request_params, variant_label
+from ..pictures import Picture, is_url
+from ._plan import (
+    Variant,
+    _compare_keys,
+    identity_hash,
+    load_once,
+    request_params,
+    variant_label,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,7 +149,7 @@ def check_table(
     if problems:
         raise InputError(problems)
     base = {k: v for k, v in (defaults or {}).items() if v is not None and v != ""}
-    pictures: dict[tuple[str, str], Picture | list[Problem]] = {}
+    pictures: dict[Any, Picture | list[Problem]] = {}
     rows: list[BatchRow] = []
     for index, (where, cells) in enumerate(raw_rows):
         values, row_problems = _row_fields(cells, fields, extras, base, folder)
@@ -323,7 +330,7 @@ def _plain_text(value: Any) -> str:
 
 def _load(
     request: VideoRequest,
-    cache: dict[tuple[str, str], Picture | list[Problem]],
+    cache: dict[Any, Picture | list[Problem]],
     out: dict[str, Picture],
 ) -> list[Problem]:
     """Read the row's local pictures (each file once per table); their problems."""
@@ -332,16 +339,7 @@ def _load(
         source = getattr(request, name)
         if source is None or is_url(source):
             continue
-        key = (
-            name,
-            os.fspath(source) if isinstance(source, str | os.PathLike) else str(id(source)),
-        )
-        if key not in cache:
-            try:
-                cache[key] = load_local_picture(source, name)
-            except InputError as exc:
-                cache[key] = exc.problems
-        found = cache[key]
+        found = load_once(cache, name, source)
         if isinstance(found, Picture):
             out[name] = found
         else:

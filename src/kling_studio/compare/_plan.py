@@ -194,6 +194,19 @@ def _source_key(source: Any) -> Any:
     return id(source)  # PIL images and buffers: the request keeps the object alive
 
 
+def load_once(
+    cache: dict[Any, Picture | list[Problem]], name: str, source: Any
+) -> Picture | list[Problem]:
+    """A local picture read once per (field, source) in `cache`: the picture, or its problems."""
+    key = (name, _source_key(source))
+    if key not in cache:
+        try:
+            cache[key] = load_local_picture(source, name)
+        except InputError as exc:
+            cache[key] = exc.problems
+    return cache[key]
+
+
 def _load_pictures(
     requests: list[tuple[str, VideoRequest]], problems: dict[tuple[str, str], list[str]]
 ) -> dict[str, dict[str, Picture]]:
@@ -206,13 +219,7 @@ def _load_pictures(
             source = getattr(request, name)
             if source is None or is_url(source):
                 continue
-            key = (name, _source_key(source))
-            if key not in loaded:
-                try:
-                    loaded[key] = load_local_picture(source, name)
-                except InputError as exc:
-                    loaded[key] = exc.problems
-            found = loaded[key]
+            found = load_once(loaded, name, source)
             if isinstance(found, Picture):
                 pics[name] = found
             else:
